@@ -1,0 +1,54 @@
+"""Experiment 2 (Sec. 5.2): Table 2 (task 2a), the 2b result, Table 3 (task 2c)."""
+from lstm97.cells import LSTM1997, RNN1997
+from lstm97.config import PaperRef, Row
+from lstm97.criteria import Streak
+from lstm97.paper import EXP2_WINDOW, TABLE2, TABLE3, TASK2B, TRIALS, cap_for
+from lstm97.tasks import make_task
+
+# RTRL/BPTT at p = 10 and 100: the paper reports 0 % after 5,000,000 sequences; we stop earlier (issue 2 allows
+# it) and say so in the table. The caps are far beyond LSTM's mean (5,040 at p = 100).
+REDUCED_CAP = {10: 1_000_000, 100: 20_000}
+RATES = (1.0, 4.0, 10.0)       # "1.0-10.0": the three rates of the p = 4 rows
+
+
+def lstm_2ab(p: int) -> LSTM1997:
+    """Table 10 row 2a/2b: one cell, one input gate, no output gate, connectivity B, no biases,
+    h = identity, g = logistic, init U[-0.2, 0.2] (10504 weights at p = 100)."""
+    return LSTM1997(n_in=p + 1, n_out=p + 1, blocks=1, block_size=1, connectivity="B", output_gate=False,
+                    g="logistic", h="identity", init_scale=0.2, symbolic=True)
+
+
+def lstm_2c(p: int) -> LSTM1997:
+    """Table 10 rows 2c: 2 blocks of size 1, connectivity F, no biases, init U[-0.2, 0.2] (6p + 64 weights)."""
+    return LSTM1997(n_in=p + 4, n_out=2, blocks=2, block_size=1, init_scale=0.2, symbolic=True)
+
+
+def rtrl_2a(p: int) -> RNN1997:
+    """Table 2's RTRL/BPTT net: one self-recurrent logistic unit, connectivity B, no biases ((p+2)^2 weights)."""
+    return RNN1997(n_in=p + 1, n_out=p + 1, n_hidden=1, init_scale=0.2, symbolic=True)
+
+
+def _rows():
+    window = Streak(EXP2_WINDOW)
+    for (method, p, lr), ref in TABLE2.items():
+        task = make_task("exp2a", p=p)
+        if method == "CH":
+            yield Row("exp2", f"2a CH p={p}", "exp2a", task, rtrl_2a(p), lr, TRIALS["exp2a"], 1, window,
+                      paper=ref, run=False, note="not reproduced: the chunker's topology is not in the paper")
+        elif method == "LSTM":
+            yield Row("exp2", f"2a LSTM p={p}", "exp2a", task, lstm_2ab(p), lr, TRIALS["exp2a"], cap_for(ref),
+                      window, paper=ref, chunk=500)
+        else:
+            for rate in (RATES if lr is None else (lr,)):
+                cap = REDUCED_CAP.get(p, cap_for(ref))
+                note = "" if lr is not None else f"cap lowered to {cap:,} (paper: 5,000,000)"
+                yield Row("exp2", f"2a {method} p={p} lr={rate:g}", "exp2a", task, rtrl_2a(p), rate,
+                          TRIALS["exp2a"], cap, window, paper=ref, chunk=500 if p == 100 else 5000, note=note)
+    yield Row("exp2", "2b LSTM p=100", "exp2b", make_task("exp2b", p=100), lstm_2ab(100), 1.0, TRIALS["exp2b"],
+              cap_for(TASK2B), window, paper=TASK2B, chunk=500)
+    for (q, p), ref in TABLE3.items():
+        yield Row("exp2", f"2c q={q} p={p}", "exp2c", make_task("exp2c", p=p, q=q), lstm_2c(p), 0.01,
+                  TRIALS["exp2c"], cap_for(ref), window, paper=ref, chunk=1000 if q <= 200 else 250)
+
+
+ROWS = tuple(_rows())

@@ -1,0 +1,198 @@
+"""Command line: ``python -m lstm97 sample | describe | run | report``.
+
+Bad input gets one line on stderr and exit status 2; a sweep that cannot finish exits 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+USAGE_ERROR = 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):            # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"options are KEY=VALUE (like p=100), got {pair!r}")
+        options[key] = value
+    return options
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m lstm97", description="Hochreiter & Schmidhuber (1997) LSTM, reproduced.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("sample", help="print N sequences of a task as JSON lines")
+    p.add_argument("task")
+    p.add_argument("options", nargs="*", help="the paper's letters, e.g. p=100 q=50")
+    p.add_argument("--n", type=positive_int, default=1)
+    p.add_argument("--seed", type=non_negative_int, default=0)
+
+    p = sub.add_parser("describe", help="print the paper's net for a task as JSON")
+    p.add_argument("task")
+    p.add_argument("options", nargs="*")
+    p.add_argument("--all", action="store_true", help="every paper row of the task (baselines too)")
+
+    p = sub.add_parser("run", help="run an experiment and write its results")
+    p.add_argument("experiment")
+    p.add_argument("--quick", action="store_true", help="small budgets, minutes (results under results/quick)")
+    p.add_argument("--trials", type=positive_int, default=None, help="trials per row (default: the paper's)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default results/)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: one per core)")
+    p.add_argument("--only", default=None, help="run only rows whose label contains this text")
+
+    p = sub.add_parser("report", help="rebuild tables and figures from per-trial results (no training)")
+    p.add_argument("experiment")
+    p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--no-figures", action="store_true")
+    return parser
+
+
+def cmd_sample(args) -> int:
+    import jax
+    import numpy as np
+
+    from lstm97.tasks import make_task
+    task = make_task(args.task, **parse_options(args.options))
+    names = task.symbol_names() if task.symbolic else None
+    keys = jax.random.split(jax.random.PRNGKey(args.seed), args.n)
+    for key in keys:
+        seq = jax.tree.map(np.asarray, task.sample(key))
+        n = int(seq.length)
+        if task.symbolic:
+            inputs = np.eye(task.n_in, dtype=int)[seq.x[:n]].tolist()
+        else:
+            inputs = np.round(seq.x[:n], 6).tolist()
+        line = {"task": args.task, "length": n, "inputs": inputs,
+                "targets": [np.round(t, 6).tolist() if m > 0 else None
+                            for t, m in zip(seq.target[:n], seq.mask[:n])]}
+        if names is not None:
+            line["symbols"] = [names[i] for i in seq.x[:n]]
+        print(json.dumps(line, separators=(",", ":")))
+    return 0
+
+
+def describe_row(row) -> dict:
+    arch = row.arch
+    return {"row": row.label, "experiment": row.experiment, "task": row.task_name, "cell": row.cell,
+            "weights": row.weights, "blocks": getattr(arch, "blocks", None),
+            "block_size": getattr(arch, "block_size", None), "hidden_units": arch.n_hidden,
+            "inputs": arch.n_in, "outputs": arch.n_out,
+            "connectivity": getattr(arch, "connectivity", "B"), "learning_rate": row.learning_rate,
+            "trials": row.trials, "cap": row.cap,
+            "criterion": {"rule": type(row.criterion).__name__, **vars(row.criterion),
+                          "threshold": row.task.threshold},
+            "init_scale": arch.init_scale, "truncated_gradient": arch.truncated,
+            "paper": None if row.paper is None else vars(row.paper), "reproduced_here": row.run}
+
+
+def cmd_describe(args) -> int:
+    from lstm97.experiments import EXPERIMENTS, rows_of
+    from lstm97.tasks import make_task
+    task = make_task(args.task, **parse_options(args.options))
+    rows = [r for name in EXPERIMENTS for r in rows_of(name) if r.task_name == args.task and r.task == task]
+    if not rows:
+        raise UsageError(f"no paper row for {args.task} with {task}; try the paper's values (see README)")
+    if not args.all:
+        rows = [r for r in rows if r.cell == "lstm1997"] or rows[:1]
+    described = [describe_row(r) for r in rows]
+    print(json.dumps(described[0] if len(described) == 1 else described, indent=1))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from lstm97.experiments import quick, rows_of
+    from lstm97.sweep import run_sweep
+    rows = rows_of(args.experiment)
+    if args.only:
+        rows = tuple(r for r in rows if args.only in r.label)
+        if not rows:
+            raise UsageError(f"no row of {args.experiment} matches --only {args.only!r}")
+    if args.quick:
+        rows = tuple(quick(r) for r in rows)
+    out = args.out or Path("results/quick" if args.quick else "results")
+    check_writable(out)
+    workers = args.workers or min(os.cpu_count() or 1, 2)
+    start = time.time()
+    records = run_sweep(rows, out, seed=args.seed, trials=args.trials, workers=workers)
+    from lstm97.report import write_report
+    write_report(args.experiment, out, records, rows, command=" ".join(["python -m lstm97"] + sys.argv[1:]),
+                 wall_s=time.time() - start, quick=args.quick)
+    print(f"{args.experiment}: {len(records)} jobs, results in {out / args.experiment} "
+          f"({time.time() - start:.0f} s)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from lstm97.report import rebuild
+    rebuild(args.experiment, args.out, figures=not args.no_figures)
+    return 0
+
+
+def check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"cannot write results to {out}: {e.strerror or e}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lstm97.experiments import UnknownExperiment
+    from lstm97.sweep import SweepError
+    from lstm97.tasks import TaskError
+    commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report}
+    try:
+        args = build_parser().parse_args(argv)
+        return commands[args.command](args)
+    except (UsageError, TaskError, UnknownExperiment) as e:
+        print(f"lstm97: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except SweepError as e:
+        print(f"lstm97: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lstm97: interrupted; finished jobs are kept, run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

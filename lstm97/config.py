@@ -1,0 +1,64 @@
+"""One frozen dataclass per experiment row: everything that decides a row's numbers."""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lstm97.cells import cell_name, n_weights
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """What the paper reports for the row (lstm97/paper.py holds the tables)."""
+    success_pct: float | None
+    sequences: float | None            # mean sequences to success; None where the paper gives none
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    experiment: str                    # "exp2"
+    label: str                         # unique within the experiment, e.g. "2c q=100 p=100"
+    task_name: str                     # registry name, e.g. "exp2c"
+    task: Any                          # task dataclass (shapes and numbers of the generator)
+    arch: Any                          # cell architecture dataclass
+    learning_rate: float
+    trials: int
+    cap: int                           # sequences after which a trial without success has failed
+    criterion: Any                     # e.g. criteria.Streak(10_000)
+    paper: PaperRef | None = None
+    chunk: int = 1000                  # sequences per compiled chunk (progress, early stop)
+    run: bool = True                   # False: paper row kept in the table but not reproduced
+    note: str = ""
+
+    def __post_init__(self):
+        if self.trials <= 0 or self.cap <= 0 or self.chunk <= 0:
+            raise ValueError(f"{self.label}: trials, cap and chunk must be positive")
+        if not self.learning_rate > 0:
+            raise ValueError(f"{self.label}: learning rate must be positive, got {self.learning_rate}")
+
+    @property
+    def job(self) -> str:
+        return f"{self.experiment}/{self.label}"
+
+    @property
+    def job_hash(self) -> int:
+        """Seeds derive from crc32 of the job name (STYLE item 10), never from Python's hash()."""
+        return zlib.crc32(self.job.encode())
+
+    @property
+    def cell(self) -> str:
+        return cell_name(self.arch)
+
+    @property
+    def weights(self) -> int:
+        return n_weights(self.arch)
+
+    def scaled(self, **changes: Any) -> "Row":
+        return replace(self, **changes)
+
+    def fingerprint(self) -> str:
+        """Text that changes whenever anything deciding the numbers changes (stored with results)."""
+        fields = (self.task_name, self.task, self.arch, self.learning_rate, self.cap, self.criterion)
+        return f"{zlib.crc32(repr(fields).encode()):08x}"

@@ -1,0 +1,204 @@
+"""Jobs, workers and resumable result files.
+
+A sweep is a list of jobs, one per table row; a job trains all the row's trials at once
+(``train.train_row``) and writes ``<out>/<experiment>/jobs/<row>.json`` atomically (temporary file, then
+``os.replace``). A run skips jobs whose file is complete and matches the row's fingerprint, seed and trial
+count, so a killed run loses at most the jobs in flight. A job being trained holds ``<row>.lock`` (with its
+process id); other workers, and other runs into the same folder, leave it alone while that process lives.
+With ``workers > 1`` each worker is its own single-threaded process (one per core beats one process with
+two threads for nets this small).
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable
+
+from lstm97.config import Row
+
+SCHEMA = 1
+SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+class SweepError(RuntimeError):
+    """A sweep cannot go on; the message is one line for the user."""
+
+
+def slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9=.-]+", "_", label).strip("_")
+
+
+def job_path(out: Path, row: Row) -> Path:
+    return out / row.experiment / "jobs" / f"{slug(row.label)}.json"
+
+
+def provenance() -> dict:
+    """Commit and package versions, stored with every result file."""
+    import jax
+    import numpy
+    import optax
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        if dirty:
+            commit += "+dirty"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"commit": commit, "python": platform.python_version(), "jax": jax.__version__,
+            "jaxlib": getattr(jax.lib, "__version__", jax.__version__), "optax": optax.__version__,
+            "numpy": numpy.__version__, "device": str(jax.devices()[0]), "machine": platform.machine(),
+            "cpus": os.cpu_count()}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_job(path: Path, row: Row, seed: int, trials: int) -> dict | None:
+    """The job's record if its file is complete and belongs to this row, seed and trial count."""
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        ok = (record["schema"] == SCHEMA and record["fingerprint"] == row.fingerprint()
+              and record["seed"] == seed and len(record["trials"]) >= trials)
+    except (OSError, ValueError, KeyError, TypeError):
+        print(f"lstm97: {path} is unreadable or corrupt; recomputing it", file=sys.stderr)
+        return None
+    if not ok:
+        return None
+    record["trials"] = record["trials"][:trials]
+    return record
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lock_held(path: Path) -> bool:
+    try:
+        return _alive(int(path.read_text().strip() or 0))
+    except (OSError, ValueError):
+        return False
+
+
+def try_lock(path: Path) -> bool:
+    """Take ``path`` (a lock file holding our pid); a lock whose process has died is taken over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                return False
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
+def estimated_cost(row: Row) -> float:
+    """Trial-steps at the cap, weighted by the net's size: the expensive jobs start first."""
+    return row.trials * row.cap * row.task.max_len * (1 + row.weights / 2000)
+
+
+def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show: bool = True) -> dict:
+    from tqdm import tqdm
+
+    from lstm97.train import train_row
+    bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="seq", unit_scale=True, position=position,
+               leave=True, disable=not show, dynamic_ncols=True, mininterval=2.0)
+
+    def progress(done: int, budget: int) -> None:
+        bar.total = budget
+        bar.n = done
+        bar.refresh()
+
+    start = time.time()
+    rows = train_row(row, seed=seed, trials=trials, progress=progress)
+    bar.close()
+    record = {"schema": SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
+              "seed": seed, "trials": rows, "wall_s": round(time.time() - start, 2),
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **provenance()}
+    write_atomic(job_path(out, row), json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,
+         show: bool = True) -> int:
+    """Take every unfinished, unlocked job in turn; returns how many this worker trained."""
+    done = 0
+    for row in sorted(rows, key=estimated_cost, reverse=True):
+        n = row.trials if trials is None else trials
+        path = job_path(out, row)
+        if load_job(path, row, seed, n) is not None:
+            continue
+        lock = path.with_suffix(".lock")
+        if not try_lock(lock):
+            continue
+        try:
+            if load_job(path, row, seed, n) is None:      # another worker may have finished it meanwhile
+                run_job(row, out, seed, n, position, show)
+                done += 1
+        finally:
+            lock.unlink(missing_ok=True)
+    return done
+
+
+def _worker(args) -> int:
+    rows, out, seed, trials, position, show = args
+    return work(rows, out, seed, trials, position, show)
+
+
+def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
+              show: bool = True, poll_s: float = 5.0) -> list[dict]:
+    """Run every job (``workers`` processes), wait for jobs other runs hold, return all records."""
+    rows = [row for row in rows if row.run]
+    workers = max(1, min(workers, len(rows)))
+    if workers == 1:
+        work(rows, out, seed, trials, 0, show)
+    else:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + SINGLE_THREAD).strip()
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            pool.map(_worker, [(rows, out, seed, trials, i, show) for i in range(workers)])
+    records = []
+    for row in rows:
+        n = row.trials if trials is None else trials
+        path = job_path(out, row)
+        while (record := load_job(path, row, seed, n)) is None:
+            lock = path.with_suffix(".lock")
+            if not _lock_held(lock):
+                raise SweepError(f"job {row.job} did not finish; run the same command again to resume")
+            print(f"lstm97: waiting for job {row.job}, held by another run", file=sys.stderr)
+            time.sleep(poll_s)
+        records.append(record)
+    return records

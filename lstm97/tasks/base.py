@@ -1,0 +1,33 @@
+"""What every task shares: the padded ``Sequence`` and the paper's ABS(β) judgement of one sequence."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class TaskError(ValueError):
+    """Bad task name or option; the message is one line meant for the user."""
+
+
+class Sequence(NamedTuple):
+    x: jax.Array        # (L,) int32 symbol indices, or (L, n_in) float inputs
+    target: jax.Array   # (L, n_out) target vectors (meaningful where mask > 0)
+    mask: jax.Array     # (L,) 1.0 where the step carries a training target (the loss), else 0.0
+    judge: jax.Array    # (L,) 1.0 where the success test looks at the outputs
+    length: jax.Array   # () int32, the true length before padding
+
+
+def judge(outputs: jax.Array, seq: Sequence, threshold: float) -> tuple[jax.Array, jax.Array]:
+    """ABS(β): the sequence is correct when every output unit's absolute error at every judged step is
+    below β (Table 11). Returns (correct, the largest judged absolute error)."""
+    err = jnp.abs(outputs - seq.target).max(axis=-1) * seq.judge
+    worst = err.max()
+    return worst < threshold, worst
+
+
+def check_positive(name: str, **values: int) -> None:
+    for key, value in values.items():
+        if value <= 0:
+            raise TaskError(f"{name}: {key} must be a positive integer, got {value}")

@@ -1,0 +1,137 @@
+"""``make_train(row)``: every trial of a table row trains at once, in one jitted, vmapped program.
+
+Protocol (spec §1.5, decisions 1, 2, 5, 13, 16): each trial draws a fresh sequence from the task, runs the
+cell over it from a zero state, takes the gradient of ½ Σ_t Σ_k mask_t (t_k − y_k)² (truncated for the 1997
+cell), and applies one plain SGD step (``optax.sgd``, no momentum): one sequence per update. The criterion is
+judged on the training stream; a trial stops at success or at its cap and then holds its weights.
+
+The training loop is a pure function of the trial key (purejaxrl style): ``init(key)`` builds the state,
+``chunk(state)`` presents ``row.chunk`` sequences with ``lax.scan``. ``train_row`` runs the chunks from
+Python so that the progress bar advances and the row ends when every trial is done.
+"""
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from lstm97.cells import Params, make_cell
+from lstm97.config import Row
+from lstm97.tasks.base import Sequence, judge
+
+
+class TrialState(NamedTuple):
+    params: Params
+    opt_state: Any
+    key: jax.Array          # the trial's stream key: one split per sequence
+    seqs: jax.Array         # sequences presented so far
+    crit: Any               # the criterion's own state
+    done: jax.Array
+    diverged: jax.Array
+    recent_error: jax.Array  # moving average (rate 1/100) of each sequence's largest judged error
+
+
+class Train(NamedTuple):
+    init: Callable[[jax.Array], TrialState]
+    chunk: Callable[[TrialState], TrialState]
+
+
+def sequence_loss(cell, params: Params, seq: Sequence) -> tuple[jax.Array, jax.Array]:
+    """½ Σ_t mask_t Σ_k (t_k − y_k)² over one sequence from a zero state; returns (loss, outputs)."""
+    _, outputs = jax.lax.scan(partial(cell.step, params), cell.init_carry(), cell.embed(params, seq.x))
+    loss = 0.5 * jnp.sum(seq.mask[:, None] * (seq.target - outputs) ** 2)
+    return loss, outputs
+
+
+def trial_keys(row: Row, seed: int, trials: int) -> jax.Array:
+    """fold_in(root, crc32(job)), then fold_in(job_key, trial): trial i's key does not depend on the count."""
+    job_key = jax.random.fold_in(jax.random.PRNGKey(seed), row.job_hash)
+    return jax.vmap(lambda i: jax.random.fold_in(job_key, i))(jnp.arange(trials))
+
+
+def make_train(row: Row) -> Train:
+    cell = make_cell(row.arch)
+    task, criterion = row.task, row.criterion
+    optimiser = optax.sgd(row.learning_rate)
+    grad_fn = jax.value_and_grad(partial(sequence_loss, cell), has_aux=True)
+
+    def init(key: jax.Array) -> TrialState:
+        k_init, k_stream = jax.random.split(key)
+        params = cell.init_params(k_init)
+        return TrialState(params=params, opt_state=optimiser.init(params), key=k_stream,
+                          seqs=jnp.int32(0), crit=criterion.init(), done=jnp.bool_(False),
+                          diverged=jnp.bool_(False), recent_error=jnp.float32(1.0))
+
+    def present(state: TrialState, _) -> tuple[TrialState, None]:
+        key, k_seq = jax.random.split(state.key)
+        seq = task.sample(k_seq)
+        (loss, outputs), grads = grad_fn(state.params, seq)
+        updates, opt_state = optimiser.update(grads, state.opt_state)
+        params = optax.apply_updates(state.params, updates)
+        correct, worst = judge(outputs, seq, task.threshold)
+
+        active = ~state.done
+        keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(active, n, o), new, old)
+        seqs = state.seqs + active.astype(jnp.int32)
+        crit = keep(criterion.update(state.crit, seqs, correct), state.crit)
+        diverged = state.diverged | (active & ~jnp.isfinite(loss))
+        done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, row.cap)
+        recent = jnp.where(active, state.recent_error + 0.01 * (worst - state.recent_error),
+                           state.recent_error)
+        return TrialState(params=keep(params, state.params), opt_state=keep(opt_state, state.opt_state),
+                          key=key, seqs=seqs, crit=crit, done=done, diverged=diverged,
+                          recent_error=recent), None
+
+    def chunk(state: TrialState) -> TrialState:
+        return jax.lax.scan(present, state, None, length=row.chunk)[0]
+
+    return Train(init, chunk)
+
+
+def train_row(row: Row, seed: int = 0, trials: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Train every trial of ``row`` at once; returns one dict per trial.
+
+    ``progress(sequences_done, sequences_budget)`` is called after each chunk with the sequences presented
+    over all trials and the most they could present (trials × (cap + window))."""
+    trials = row.trials if trials is None else trials
+    train = make_train(row)
+    start = time.perf_counter()
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials))
+    chunk = jax.jit(jax.vmap(train.chunk), donate_argnums=0)
+    finished_at = np.full(trials, np.nan)
+    budget = trials * (row.cap + getattr(row.criterion, "window", 0))
+    while True:
+        state = chunk(state)
+        done = np.asarray(state.done)
+        now = time.perf_counter() - start
+        finished_at[done & np.isnan(finished_at)] = now
+        if progress is not None:
+            progress(int(np.asarray(state.seqs).sum()), budget)
+        if done.all():
+            break
+    return trial_rows(row, seed, state, finished_at)
+
+
+def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list[dict]:
+    success_at = np.asarray(state.crit.success_at)
+    seqs = np.asarray(state.seqs)
+    diverged = np.asarray(state.diverged)
+    err = np.asarray(state.recent_error)
+    learned_at = np.asarray(getattr(state.crit, "learned_at", np.full(len(seqs), -1)))
+    rows = []
+    for i in range(len(seqs)):
+        success = bool(success_at[i] >= 0)
+        reason = "success" if success else ("diverged" if diverged[i] else "cap")
+        rows.append({
+            "experiment": row.experiment, "row": row.label, "cell": row.cell, "seed": seed, "trial": i,
+            "success": success, "sequences": int(success_at[i]) if success else int(row.cap),
+            "presented": int(seqs[i]), "learned_at": int(learned_at[i]), "reason": reason, "final_error": float(err[i]),
+            "wall_s": round(float(wall[i]), 3),
+        })
+    return rows
