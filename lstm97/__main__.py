@@ -140,20 +140,19 @@ def cmd_run(args) -> int:
     from lstm97.experiments import quick, rows_of
     from lstm97.sweep import run_sweep
     rows = rows_of(args.experiment)
-    if args.only:
-        rows = tuple(r for r in rows if args.only in r.label)
-        if not rows:
-            raise UsageError(f"no row of {args.experiment} matches --only {args.only!r}")
     if args.quick:
         rows = tuple(quick(r) for r in rows)
+    selected = tuple(r for r in rows if args.only is None or args.only in r.label)
+    if not selected:
+        raise UsageError(f"no row of {args.experiment} matches --only {args.only!r}")
     out = args.out or Path("results/quick" if args.quick else "results")
     check_writable(out)
     workers = args.workers or min(os.cpu_count() or 1, 2)
     start = time.time()
-    records = run_sweep(rows, out, seed=args.seed, trials=args.trials, workers=workers)
+    records = run_sweep(selected, out, seed=args.seed, trials=args.trials, workers=workers)
     from lstm97.report import write_report
-    write_report(args.experiment, out, records, rows, command=" ".join(["python -m lstm97"] + sys.argv[1:]),
-                 wall_s=time.time() - start, quick=args.quick)
+    write_report(args.experiment, out, rows, seed=args.seed, trials=args.trials,
+                 command=" ".join(["python -m lstm97"] + args.argv), wall_s=time.time() - start, quick=args.quick)
     print(f"{args.experiment}: {len(records)} jobs, results in {out / args.experiment} "
           f"({time.time() - start:.0f} s)")
     return 0
@@ -181,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     from lstm97.tasks import TaskError
     commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report}
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)
+        args.argv = argv
         return commands[args.command](args)
     except (UsageError, TaskError, UnknownExperiment) as e:
         print(f"lstm97: {e}", file=sys.stderr)

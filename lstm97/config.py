@@ -14,6 +14,7 @@ class PaperRef:
     success_pct: float | None
     sequences: float | None            # mean sequences to success; None where the paper gives none
     note: str = ""
+    weights: int | None = None         # only for rows we cannot build (the chunker)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Row:
     cap: int                           # sequences after which a trial without success has failed
     criterion: Any                     # e.g. criteria.Streak(10_000)
     paper: PaperRef | None = None
+    updates: str = "sequence"          # "sequence" (decision 2) or "step" (on-line, forward-mode rule)
+    construction: Any = None           # construction.Construction: add the cell once the loss plateaus
     chunk: int = 1000                  # sequences per compiled chunk (progress, early stop)
     run: bool = True                   # False: paper row kept in the table but not reproduced
     note: str = ""
@@ -35,6 +38,8 @@ class Row:
     def __post_init__(self):
         if self.trials <= 0 or self.cap <= 0 or self.chunk <= 0:
             raise ValueError(f"{self.label}: trials, cap and chunk must be positive")
+        if self.updates not in ("sequence", "step"):
+            raise ValueError(f"{self.label}: updates must be 'sequence' or 'step', got {self.updates!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"{self.label}: learning rate must be positive, got {self.learning_rate}")
 
@@ -61,4 +66,8 @@ class Row:
     def fingerprint(self) -> str:
         """Text that changes whenever anything deciding the numbers changes (stored with results)."""
         fields = (self.task_name, self.task, self.arch, self.learning_rate, self.cap, self.criterion)
+        if self.updates != "sequence":
+            fields += (self.updates,)
+        if self.construction is not None:
+            fields += (self.construction,)
         return f"{zlib.crc32(repr(fields).encode()):08x}"

@@ -126,7 +126,8 @@ def try_lock(path: Path) -> bool:
 
 
 def estimated_cost(row: Row) -> float:
-    """Trial-steps at the cap, weighted by the net's size: the expensive jobs start first."""
+    """Trial-steps at the cap, weighted by the net's size. Cheap jobs run first, so that a run cut short
+    has finished as many rows as it could; the rest resume next time."""
     return row.trials * row.cap * row.task.max_len * (1 + row.weights / 2000)
 
 
@@ -142,12 +143,13 @@ def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show
         bar.n = done
         bar.refresh()
 
+    made_by = provenance()           # before training: the code that runs is the code at the start
     start = time.time()
     rows = train_row(row, seed=seed, trials=trials, progress=progress)
     bar.close()
     record = {"schema": SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
               "seed": seed, "trials": rows, "wall_s": round(time.time() - start, 2),
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **provenance()}
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
     write_atomic(job_path(out, row), json.dumps(record, indent=1) + "\n")
     return record
 
@@ -156,7 +158,7 @@ def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: in
          show: bool = True) -> int:
     """Take every unfinished, unlocked job in turn; returns how many this worker trained."""
     done = 0
-    for row in sorted(rows, key=estimated_cost, reverse=True):
+    for row in sorted(rows, key=estimated_cost):
         n = row.trials if trials is None else trials
         path = job_path(out, row)
         if load_job(path, row, seed, n) is not None:

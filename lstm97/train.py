@@ -6,7 +6,8 @@ cell), and applies one plain SGD step (``optax.sgd``, no momentum): one sequence
 judged on the training stream; a trial stops at success or at its cap and then holds its weights.
 
 The training loop is a pure function of the trial key (purejaxrl style): ``init(key)`` builds the state,
-``chunk(state)`` presents ``row.chunk`` sequences with ``lax.scan``. ``train_row`` runs the chunks from
+``chunk(state)`` presents ``row.chunk`` sequences with ``lax.scan``. With ``row.updates == "step"`` the weights
+change after every time step under the paper's forward-mode rule (``rtrl.py``). ``train_row`` runs the chunks from
 Python so that the progress bar advances and the row ends when every trial is done.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import optax
 
 from lstm97.cells import Params, make_cell
 from lstm97.config import Row
+from lstm97.rtrl import make_forward_mode
 from lstm97.tasks.base import Sequence, judge
 
 
@@ -34,6 +36,7 @@ class TrialState(NamedTuple):
     done: jax.Array
     diverged: jax.Array
     recent_error: jax.Array  # moving average (rate 1/100) of each sequence's largest judged error
+    growth: Any = ()         # construction.GrowthState for rows built sequentially (exp 2a/2b option)
 
 
 class Train(NamedTuple):
@@ -59,25 +62,38 @@ def make_train(row: Row) -> Train:
     task, criterion = row.task, row.criterion
     optimiser = optax.sgd(row.learning_rate)
     grad_fn = jax.value_and_grad(partial(sequence_loss, cell), has_aux=True)
+    forward_mode = make_forward_mode(cell, row.arch, optimiser, per_step=True) if row.updates == "step" else None
+
+    def learn(params: Params, opt_state, seq: Sequence):
+        """One training sequence: (new params, new optimiser state, loss, outputs)."""
+        if forward_mode is not None:
+            return forward_mode(params, opt_state, seq)[:4]
+        (loss, outputs), grads = grad_fn(params, seq)
+        updates, opt_state = optimiser.update(grads, opt_state)
+        return optax.apply_updates(params, updates), opt_state, loss, outputs
 
     def init(key: jax.Array) -> TrialState:
         k_init, k_stream = jax.random.split(key)
         params = cell.init_params(k_init)
+        growth = ()
+        if row.construction is not None:
+            params, growth = row.construction.init(params)
         return TrialState(params=params, opt_state=optimiser.init(params), key=k_stream,
                           seqs=jnp.int32(0), crit=criterion.init(), done=jnp.bool_(False),
-                          diverged=jnp.bool_(False), recent_error=jnp.float32(1.0))
+                          diverged=jnp.bool_(False), recent_error=jnp.float32(1.0), growth=growth)
 
     def present(state: TrialState, _) -> tuple[TrialState, None]:
         key, k_seq = jax.random.split(state.key)
         seq = task.sample(k_seq)
-        (loss, outputs), grads = grad_fn(state.params, seq)
-        updates, opt_state = optimiser.update(grads, state.opt_state)
-        params = optax.apply_updates(state.params, updates)
+        params, opt_state, loss, outputs = learn(state.params, state.opt_state, seq)
         correct, worst = judge(outputs, seq, task.threshold)
 
         active = ~state.done
         keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(active, n, o), new, old)
         seqs = state.seqs + active.astype(jnp.int32)
+        growth = state.growth
+        if row.construction is not None:
+            params, growth = keep(row.construction.update(growth, params, loss, seqs), (state.params, growth))
         crit = keep(criterion.update(state.crit, seqs, correct), state.crit)
         diverged = state.diverged | (active & ~jnp.isfinite(loss))
         done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, row.cap)
@@ -85,7 +101,7 @@ def make_train(row: Row) -> Train:
                            state.recent_error)
         return TrialState(params=keep(params, state.params), opt_state=keep(opt_state, state.opt_state),
                           key=key, seqs=seqs, crit=crit, done=done, diverged=diverged,
-                          recent_error=recent), None
+                          recent_error=recent, growth=growth), None
 
     def chunk(state: TrialState) -> TrialState:
         return jax.lax.scan(present, state, None, length=row.chunk)[0]
@@ -124,6 +140,7 @@ def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list
     diverged = np.asarray(state.diverged)
     err = np.asarray(state.recent_error)
     learned_at = np.asarray(getattr(state.crit, "learned_at", np.full(len(seqs), -1)))
+    grown_at = np.asarray(state.growth.grown_at) if state.growth != () else np.full(len(seqs), -1)
     rows = []
     for i in range(len(seqs)):
         success = bool(success_at[i] >= 0)
@@ -131,7 +148,8 @@ def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list
         rows.append({
             "experiment": row.experiment, "row": row.label, "cell": row.cell, "seed": seed, "trial": i,
             "success": success, "sequences": int(success_at[i]) if success else int(row.cap),
-            "presented": int(seqs[i]), "learned_at": int(learned_at[i]), "reason": reason, "final_error": float(err[i]),
+            "presented": int(seqs[i]), "learned_at": int(learned_at[i]), "grown_at": int(grown_at[i]),
+            "reason": reason, "final_error": float(err[i]),
             "wall_s": round(float(wall[i]), 3),
         })
     return rows

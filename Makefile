@@ -1,0 +1,42 @@
+# lstm97: every target builds its own virtual environment first (.venv), so each works on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+EXPERIMENTS := exp2
+QUICK ?=
+WORKERS ?=
+RUN_FLAGS := $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
+RESULTS := $(if $(QUICK),results/quick,results)
+
+.PHONY: all test tables figures clean $(EXPERIMENTS)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# make exp2 [QUICK=1] [WORKERS=N]: train, then rebuild the tables and figures of that experiment
+$(EXPERIMENTS): $(STAMP)
+	$(BIN)/python -m lstm97 run $@ $(RUN_FLAGS)
+
+# every experiment that exists so far, with the wall time of each at the end
+all: $(STAMP)
+	@times=""; for e in $(EXPERIMENTS); do \
+		start=$$(date +%s); $(BIN)/python -m lstm97 run $$e $(RUN_FLAGS) || exit $$?; \
+		times="$$times\n  $$e: $$(( $$(date +%s) - start )) s"; done; \
+		printf "wall time per experiment:$$times\n"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# from the committed per-trial rows only (no training)
+tables: $(STAMP)
+	@for e in $(EXPERIMENTS); do $(BIN)/python -m lstm97 report $$e --out $(RESULTS) --no-figures || exit $$?; done
+
+figures: $(STAMP)
+	@for e in $(EXPERIMENTS); do $(BIN)/python -m lstm97 report $$e --out $(RESULTS) || exit $$?; done
+
+clean:
+	rm -rf $(VENV) results/quick .pytest_cache

@@ -1,0 +1,146 @@
+"""Per-trial rows → summary tables beside the paper's numbers → figures. No training happens here.
+
+``write_report`` runs after a sweep: it gathers the job files into ``trials.csv`` and writes ``run.json``;
+``rebuild`` (``make tables figures``) reads only the committed ``trials.csv`` and the rows' configs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm97 import stats
+from lstm97.config import Row
+from lstm97.sweep import job_path, load_job, provenance, write_atomic
+
+TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "sequences", "presented",
+                 "learned_at", "grown_at", "reason", "final_error", "wall_s"]
+
+
+def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
+    """One line per paper row, in the paper's order, including rows we do not run."""
+    lines = []
+    for row in rows:
+        t = trials[trials["row"] == row.label]
+        n, k = len(t), int(t["success"].sum()) if len(t) else 0
+        seqs = t.loc[t["success"].astype(bool), "sequences"].to_numpy(dtype=float)
+        learned = t.loc[t["learned_at"] >= 0, "learned_at"].to_numpy(dtype=float) if len(t) else np.array([])
+        ci = stats.success_interval(k, n) if n else (math.nan, math.nan)
+        mean = float(seqs.mean()) if len(seqs) else math.nan
+        mean_ci = stats.mean_interval(seqs)
+        paper = row.paper
+        lines.append({
+            "row": row.label, "cell": row.cell if row.run else "not run",
+            "weights": row.weights if row.run else (getattr(paper, "weights", None) or math.nan),
+            "learning_rate": row.learning_rate,
+            "trials": n, "successes": k, "success_pct": 100.0 * k / n if n else math.nan,
+            "success_ci_low": ci[0], "success_ci_high": ci[1],
+            "mean_sequences": mean, "mean_ci_low": mean_ci[0], "mean_ci_high": mean_ci[1],
+            "median_sequences": float(np.median(seqs)) if len(seqs) else math.nan,
+            "min_sequences": float(seqs.min()) if len(seqs) else math.nan,
+            "max_sequences": float(seqs.max()) if len(seqs) else math.nan,
+            "median_learned_at": float(np.median(learned)) if len(learned) else math.nan,
+            "learned_trials": len(learned), "diverged": int((t["reason"] == "diverged").sum()) if n else 0,
+            "cap": row.cap,
+            "paper_success_pct": paper.success_pct if paper else math.nan,
+            "paper_sequences": paper.sequences if paper and paper.sequences else math.nan,
+            "verdict": (stats.verdict(ci, mean, paper.success_pct if paper else None,
+                                      paper.sequences if paper else None) if n else "not run"),
+            "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
+        })
+    return pd.DataFrame(lines)
+
+
+def _num(x: float, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
+    out = [f"# {title}", "",
+           f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` "
+           f"({meta.get('date', '?')}; jax {meta.get('jax', '?')}, {meta.get('device', '?')}, "
+           f"{meta.get('cpus', '?')} CPUs; {_num(meta.get('wall_s', math.nan))} s).", "",
+           "Success: k/n trials with an exact 95 % interval. Sequences: training sequences presented before the "
+           "successful run of correct sequences began, over successful trials only (mean with a bootstrap 95 % "
+           "interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
+           "sequences. Verdict: reproduced when the paper's rate lies in our interval and our mean is within "
+           "×0.5–×2 of the paper's; partly when one of the two holds.", "",
+           "| row | cell | weights | lr | success | % [95% CI] | paper % | mean sequences [95% CI] | median | "
+           "range | learned | paper sequences | cap | verdict | note |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in summary.itertuples():
+        ran = r.trials > 0
+        out.append(" | ".join([
+            f"| {r.row}", r.cell, _num(r.weights), f"{r.learning_rate:g}",
+            f"{r.successes}/{r.trials}" if ran else "not run",
+            f"{_num(r.success_pct)} [{_num(r.success_ci_low)}, {_num(r.success_ci_high)}]" if ran else "–",
+            _num(r.paper_success_pct),
+            f"{_num(r.mean_sequences)} [{_num(r.mean_ci_low)}, {_num(r.mean_ci_high)}]" if ran else "–",
+            _num(r.median_sequences),
+            f"{_num(r.min_sequences)}–{_num(r.max_sequences)}" if r.successes else "–",
+            _num(r.median_learned_at), _num(r.paper_sequences), f"{r.cap:,}", r.verdict, r.note or "",
+        ]) + " |")
+    return "\n".join(out) + "\n"
+
+
+def trials_frame(records: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([t for rec in records for t in rec["trials"]], columns=TRIAL_COLUMNS)
+
+
+def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
+                 meta: dict) -> pd.DataFrame:
+    summary = summarise(trials, rows)
+    write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
+    write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment), meta))
+    return summary
+
+
+def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, trials: int | None,
+                 command: str, wall_s: float, quick: bool) -> None:
+    """Gather every finished job of the experiment (this run's and earlier ones') into the tables."""
+    folder = out / experiment
+    records = [rec for row in rows if row.run
+               if (rec := load_job(job_path(out, row), row, seed, row.trials if trials is None else trials))]
+    trials = trials_frame(records)
+    write_atomic(folder / "trials.csv", trials.to_csv(index=False, float_format="%.6g"))
+    meta = {"command": command, "quick": quick, "date": time.strftime("%Y-%m-%d"), "wall_s": round(wall_s, 1),
+            "job_wall_s": {rec["label"]: rec["wall_s"] for rec in records},
+            "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
+    write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
+    write_tables(experiment, folder, trials, rows, meta)
+    write_figures(experiment, folder, trials, rows)
+
+
+def rebuild(experiment: str, out: Path, figures: bool = True) -> None:
+    """Tables (and figures) from the committed trials.csv and the experiment's row configs."""
+    from lstm97.experiments import quick, rows_of
+    folder = out / experiment
+    path = folder / "trials.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}` first")
+    meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
+    rows = rows_of(experiment)
+    if meta.get("quick"):
+        rows = tuple(quick(r) for r in rows)
+    trials = pd.read_csv(path)
+    write_tables(experiment, folder, trials, rows, meta)
+    if figures:
+        write_figures(experiment, folder, trials, rows)
+
+
+def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...]) -> None:
+    from lstm97 import plots
+    for name, fig in plots.FIGURES.get(experiment, lambda t, r: {})(trials, rows).items():
+        tmp = folder / f".{name}.tmp.png"
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        tmp.replace(folder / name)
+        plots.close(fig)
+
+
+TITLES = {"exp2": "Experiment 2: Tables 2 and 3 (and task 2b), reproduced"}
