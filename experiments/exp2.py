@@ -1,6 +1,9 @@
 """Experiment 2 (Sec. 5.2): Table 2 (task 2a), the 2b result, Table 3 (task 2c)."""
+from dataclasses import replace
+
 from lstm97.cells import LSTM1997, RNN1997
 from lstm97.config import PaperRef, Row
+from lstm97.construction import Construction
 from lstm97.criteria import Streak
 from lstm97.paper import EXP2_WINDOW, TABLE2, TABLE3, TASK2B, TRIALS, cap_for
 from lstm97.tasks import make_task
@@ -51,4 +54,23 @@ def _rows():
                   TRIALS["exp2c"], cap_for(ref), window, paper=ref, chunk=1000 if q <= 200 else 250)
 
 
+def _variants():
+    """Other readings of what the paper leaves open, as small pilots (4 trials) beside the paper's rows."""
+    window, pilot = Streak(EXP2_WINDOW), 4
+    base = dict(experiment="exp2", task_name="exp2a", task=make_task("exp2a", p=100), arch=lstm_2ab(100),
+                learning_rate=1.0, trials=pilot, cap=cap_for(TABLE2[("LSTM", 100, 1.0)]), criterion=window,
+                paper=TABLE2[("LSTM", 100, 1.0)], chunk=500)
+    yield Row(label="2a LSTM p=100 [per-step updates]", updates="step", note="pilot: D2's per-step option", **base)
+    yield Row(label="2a LSTM p=100 [construction]", construction=Construction(),
+              note="pilot: cell added when the loss plateaus (D4's other reading)", **base)
+    yield Row(label="2a LSTM p=100 [construction, per-step]", construction=Construction(), updates="step",
+              note="pilot: both", **base)
+    q, p = 1000, 1000
+    yield Row("exp2", f"2c q={q} p={p} [input-gate bias -3,-6]", "exp2c", make_task("exp2c", p=p, q=q),
+              replace(lstm_2c(p), bias_gates=True, in_gate_bias=(-3.0, -6.0)),
+              0.01, pilot, cap_for(TABLE3[(q, p)]), window, paper=TABLE3[(q, p)], chunk=250,
+              note="pilot: the paper's remedy for state drift (exps 3-6), not its 2c setting")
+
+
 ROWS = tuple(_rows())
+VARIANTS = tuple(_variants())

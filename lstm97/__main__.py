@@ -66,7 +66,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("describe", help="print the paper's net for a task as JSON")
     p.add_argument("task")
     p.add_argument("options", nargs="*")
-    p.add_argument("--all", action="store_true", help="every paper row of the task (baselines too)")
+    p.add_argument("--all", action="store_true", help="every row of the task (baselines and pilots too)")
 
     p = sub.add_parser("run", help="run an experiment and write its results")
     p.add_argument("experiment")
@@ -126,7 +126,8 @@ def cmd_describe(args) -> int:
     from lstm97.experiments import EXPERIMENTS, rows_of
     from lstm97.tasks import make_task
     task = make_task(args.task, **parse_options(args.options))
-    rows = [r for name in EXPERIMENTS for r in rows_of(name) if r.task_name == args.task and r.task == task]
+    rows = [r for name in EXPERIMENTS for r in rows_of(name, variants=args.all)
+            if r.task_name == args.task and r.task == task]
     if not rows:
         raise UsageError(f"no paper row for {args.task} with {task}; try the paper's values (see README)")
     if not args.all:

@@ -15,12 +15,14 @@ class UnknownExperiment(ValueError):
     pass
 
 
-def rows_of(name: str) -> tuple[Row, ...]:
+def rows_of(name: str, variants: bool = True) -> tuple[Row, ...]:
+    """The paper's rows of an experiment, then its pilots of other readings (``VARIANTS``)."""
     if name in LATER:
         raise UnknownExperiment(f"experiment {name!r} is not yet implemented (it arrives with the experiments 1, 3-6 issue)")
     if name not in EXPERIMENTS:
         raise UnknownExperiment(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
-    return importlib.import_module(EXPERIMENTS[name]).ROWS
+    module = importlib.import_module(EXPERIMENTS[name])
+    return module.ROWS + (getattr(module, "VARIANTS", ()) if variants else ())
 
 
 def quick(row: Row) -> Row:
