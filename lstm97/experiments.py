@@ -26,7 +26,7 @@ def rows_of(name: str, variants: bool = True) -> tuple[Row, ...]:
 
 
 def quick(row: Row) -> Row:
-    """The same pipeline at small budgets: 3 trials, cap 2,000 sequences, success after 100 in a row."""
+    """The same pipeline at small budgets: 2 trials, cap 1,000 sequences, success after 100 in a row."""
     criterion = replace(row.criterion, window=100) if isinstance(row.criterion, Streak) else row.criterion
-    return row.scaled(trials=min(row.trials, 3), cap=min(row.cap, 2000), criterion=criterion,
-                      chunk=min(row.chunk, 500))
+    return row.scaled(trials=min(row.trials, 2), cap=min(row.cap, 1000), criterion=criterion,
+                      chunk=min(row.chunk, 250))

@@ -49,7 +49,8 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
             "paper_success_pct": paper.success_pct if paper else math.nan,
             "paper_sequences": paper.sequences if paper and paper.sequences else math.nan,
             "verdict": (stats.verdict(ci, mean, paper.success_pct if paper else None,
-                                      paper.sequences if paper else None) if n else "not run"),
+                                      paper.sequences if paper else None) if n
+                        else "pending" if row.run else "not run"),
             "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
         })
     return pd.DataFrame(lines)
@@ -70,7 +71,8 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
            "successful run of correct sequences began, over successful trials only (mean with a bootstrap 95 % "
            "interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
            "sequences. Verdict: reproduced when the paper's rate lies in our interval and our mean is within "
-           "×0.5–×2 of the paper's; partly when one of the two holds.", "",
+           "×0.5–×2 of the paper's; partly when one of the two holds; pending: not finished yet (`make exp2` "
+           "resumes it). Rows marked [..] are pilots of other readings (4 trials; docs/deviations.md).", "",
            "| row | cell | weights | lr | success | % [95% CI] | paper % | mean sequences [95% CI] | median | "
            "range | learned | paper sequences | cap | verdict | note |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -78,7 +80,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
         ran = r.trials > 0
         out.append(" | ".join([
             f"| {r.row}", r.cell, _num(r.weights), f"{r.learning_rate:g}",
-            f"{r.successes}/{r.trials}" if ran else "not run",
+            f"{r.successes}/{r.trials}" if ran else r.verdict,
             f"{_num(r.success_pct)} [{_num(r.success_ci_low)}, {_num(r.success_ci_high)}]" if ran else "–",
             _num(r.paper_success_pct),
             f"{_num(r.mean_sequences)} [{_num(r.mean_ci_low)}, {_num(r.mean_ci_high)}]" if ran else "–",

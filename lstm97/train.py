@@ -93,7 +93,8 @@ def make_train(row: Row) -> Train:
         seqs = state.seqs + active.astype(jnp.int32)
         growth = state.growth
         if row.construction is not None:
-            params, growth = keep(row.construction.update(growth, params, loss, seqs), (state.params, growth))
+            params, growth = row.construction.update(growth, params, loss, seqs)
+            growth = keep(growth, state.growth)
         crit = keep(criterion.update(state.crit, seqs, correct), state.crit)
         diverged = state.diverged | (active & ~jnp.isfinite(loss))
         done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, row.cap)

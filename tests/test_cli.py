@@ -81,7 +81,7 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     assert "corrupt" in capsys.readouterr().err
     assert json.loads(job.read_text())["label"] == "2c q=50 p=50"
     summary = (folder / "summary.md").read_text()
-    assert "2c q=50 p=50" in summary and "not run" in summary
+    assert "2c q=50 p=50" in summary and "not run" in summary and "pending" in summary
     (folder / "summary.md").unlink()
     assert main(["report", "exp2", "--out", str(tmp_path)]) == 0
     assert (folder / "summary.md").read_text() == summary
