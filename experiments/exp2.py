@@ -65,11 +65,19 @@ def _variants():
               note="pilot: cell added when the loss plateaus (D4's other reading)", **base)
     yield Row(label="2a LSTM p=100 [construction, per-step]", construction=Construction(), updates="step",
               note="pilot: both", **base)
-    q, p = 1000, 1000
-    yield Row("exp2", f"2c q={q} p={p} [input-gate bias -3,-6]", "exp2c", make_task("exp2c", p=p, q=q),
-              replace(lstm_2c(p), bias_gates=True, in_gate_bias=(-3.0, -6.0)),
-              0.01, pilot, cap_for(TABLE3[(q, p)]), window, paper=TABLE3[(q, p)], chunk=250,
-              note="pilot: the paper's remedy for state drift (exps 3-6), not its 2c setting")
+    for q, p in ((1000, 1000), (100, 100)):
+        yield Row("exp2", f"2c q={q} p={p} [input-gate bias -3,-6]", "exp2c", make_task("exp2c", p=p, q=q),
+                  replace(lstm_2c(p), bias_gates=True, in_gate_bias=(-3.0, -6.0)),
+                  0.01, pilot, cap_for(TABLE3[(q, p)]), window, paper=TABLE3[(q, p)],
+                  chunk=250 if q > 200 else 1000,
+                  note="pilot: the paper's remedy for state drift (exps 3-6), not its 2c setting")
+    yield Row("exp2", "2c q=100 p=100 [lr 0.1]", "exp2c", make_task("exp2c", p=100, q=100), lstm_2c(100), 0.1,
+              pilot, cap_for(TABLE3[(100, 100)]), window, paper=TABLE3[(100, 100)], chunk=1000,
+              note="pilot: 10x the paper's learning rate")
+    ref = TABLE2[("RTRL", 4, 1.0)]
+    yield Row("exp2", "2a RTRL p=4 lr=1 [per-step updates]", "exp2a", make_task("exp2a", p=4), rtrl_2a(4), 1.0,
+              TRIALS["exp2a"], cap_for(ref), window, paper=ref, updates="step", chunk=5000,
+              note="other reading: on-line RTRL, weights change after every step (D2's option)")
 
 
 ROWS = tuple(_rows())

@@ -3,7 +3,8 @@
 A sweep is a list of jobs, one per table row; a job trains all the row's trials at once
 (``train.train_row``) and writes ``<out>/<experiment>/jobs/<row>.json`` atomically (temporary file, then
 ``os.replace``). A run skips jobs whose file is complete and matches the row's fingerprint, seed and trial
-count, so a killed run loses at most the jobs in flight. A job being trained holds ``<row>.lock`` (with its
+count, so a killed run loses at most the jobs in flight, and those only back to their last checkpoint
+(``train.train_row`` saves a job's whole state every two minutes). A job being trained holds ``<row>.lock`` (with its
 process id); other workers, and other runs into the same folder, leave it alone while that process lives.
 With ``workers > 1`` each worker is its own single-threaded process (one per core beats one process with
 two threads for nets this small).
@@ -145,7 +146,8 @@ def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show
 
     made_by = provenance()           # before training: the code that runs is the code at the start
     start = time.time()
-    rows = train_row(row, seed=seed, trials=trials, progress=progress)
+    rows = train_row(row, seed=seed, trials=trials, progress=progress,
+                     checkpoint=job_path(out, row).with_suffix(".ckpt.npz"))
     bar.close()
     record = {"schema": SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
               "seed": seed, "trials": rows, "wall_s": round(time.time() - start, 2),

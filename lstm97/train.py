@@ -12,8 +12,10 @@ Python so that the progress bar advances and the row ends when every trial is do
 """
 from __future__ import annotations
 
+import os
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -111,28 +113,65 @@ def make_train(row: Row) -> Train:
 
 
 def train_row(row: Row, seed: int = 0, trials: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[dict]:
+              progress: Callable[[int, int], None] | None = None,
+              checkpoint: Path | None = None, checkpoint_s: float = 120.0) -> list[dict]:
     """Train every trial of ``row`` at once; returns one dict per trial.
 
     ``progress(sequences_done, sequences_budget)`` is called after each chunk with the sequences presented
-    over all trials and the most they could present (trials × (cap + window))."""
+    over all trials and the most they could present (trials × (cap + window)). With ``checkpoint``, the whole
+    state is saved there every ``checkpoint_s`` seconds (at a chunk boundary, atomically) and a run finding a
+    matching checkpoint continues from it: the chunks after it are the same computation, so the numbers are
+    those of an uninterrupted run. The file is removed when the row is done."""
     trials = row.trials if trials is None else trials
     train = make_train(row)
-    start = time.perf_counter()
     state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials))
-    chunk = jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     finished_at = np.full(trials, np.nan)
+    tag = np.array(f"{row.fingerprint()}/{seed}/{trials}")
+    elapsed = 0.0
+    if checkpoint is not None and checkpoint.exists():
+        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at)
+    start = time.perf_counter() - elapsed
+    chunk = jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     budget = trials * (row.cap + getattr(row.criterion, "window", 0))
-    while True:
+    saved = time.perf_counter()
+    while not np.asarray(state.done).all():
         state = chunk(state)
         done = np.asarray(state.done)
         now = time.perf_counter() - start
         finished_at[done & np.isnan(finished_at)] = now
         if progress is not None:
             progress(int(np.asarray(state.seqs).sum()), budget)
-        if done.all():
-            break
+        if checkpoint is not None and time.perf_counter() - saved > checkpoint_s and not done.all():
+            _save_checkpoint(checkpoint, state, tag, finished_at, now)
+            saved = time.perf_counter()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
     return trial_rows(row, seed, state, finished_at)
+
+
+def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at: np.ndarray,
+                     elapsed: float) -> None:
+    leaves = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, tag=tag, finished_at=finished_at, elapsed=np.array(elapsed), **leaves)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray,
+                     finished_at: np.ndarray) -> tuple[TrialState, np.ndarray, float]:
+    """The saved state if it belongs to this row, seed and trial count; else the fresh one."""
+    leaves, treedef = jax.tree.flatten(fresh)
+    try:
+        with np.load(path) as saved:
+            if str(saved["tag"]) != str(tag):
+                return fresh, finished_at, 0.0
+            loaded = [jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype) for i, leaf in enumerate(leaves)]
+            if any(a.shape != b.shape for a, b in zip(loaded, leaves)):
+                return fresh, finished_at, 0.0
+            return jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"])
+    except (OSError, ValueError, KeyError):
+        return fresh, finished_at, 0.0
 
 
 def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list[dict]:

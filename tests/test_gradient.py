@@ -117,3 +117,19 @@ def test_per_step_updates_change_weights_within_a_sequence():
     per_seq = make_forward_mode(cell, arch, sgd, per_step=False)(params, sgd.init(params), seq)[0]
     per_step = make_forward_mode(cell, arch, sgd, per_step=True)(params, sgd.init(params), seq)[0]
     assert not np.allclose(per_seq["w_out_x"], per_step["w_out_x"])
+
+
+def test_symbol_inputs_give_the_same_gradient_as_one_hot_vectors():
+    """Gathering weight columns for symbol indices is exactly the one-hot product, gradients included."""
+    task = make_task("exp2c", p=6, q=5, k_max=5)
+    seq = task.sample(jax.random.PRNGKey(9))
+    symbolic = LSTM1997(n_in=10, n_out=2, blocks=2, block_size=1, init_scale=0.5, symbolic=True)
+    dense = dataclasses.replace(symbolic, symbolic=False)
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: a.astype(jnp.float64), make_cell(symbolic).init_params(jax.random.PRNGKey(0)))
+        one_hot = seq._replace(x=jax.nn.one_hot(seq.x, 10, dtype=jnp.float64))
+        g_sym = jax.grad(lambda p: sequence_loss(make_cell(symbolic), p, seq)[0])(params)
+        g_dense = jax.grad(lambda p: sequence_loss(make_cell(dense), p, one_hot)[0])(params)
+    for key in g_sym:
+        np.testing.assert_allclose(np.asarray(g_sym[key]), np.asarray(g_dense[key]), rtol=0, atol=1e-12)
+    assert np.abs(np.asarray(g_sym["w_hidden_x"])).max() > 0

@@ -51,3 +51,36 @@ def test_per_step_updates_train_too():
     rows = train_row(TINY.scaled(updates="step", trials=2), seed=0)
     assert np.all([r["presented"] > 0 for r in rows])
     assert any(r["success"] for r in rows)
+
+
+def test_resume_from_checkpoint_gives_the_uninterrupted_numbers(tiny_result, tmp_path):
+    path = tmp_path / "tiny.ckpt.npz"
+    calls = []
+
+    def stop_after_three(done, budget):
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_row(TINY, seed=0, progress=stop_after_three, checkpoint=path, checkpoint_s=0.0)
+    assert path.exists()
+    resumed = train_row(TINY, seed=0, checkpoint=path, checkpoint_s=0.0)
+    assert _numbers(resumed) == _numbers(tiny_result)
+    assert not path.exists()
+
+
+def test_checkpoint_of_another_row_is_ignored(tiny_result, tmp_path):
+    path = tmp_path / "other.ckpt.npz"
+    calls = []
+
+    def stop_after_two(done, budget):
+        calls.append(done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_row(TINY.scaled(learning_rate=0.3), seed=0, checkpoint=path, checkpoint_s=0.0,
+                  progress=stop_after_two)
+    assert path.exists()
+    assert _numbers(train_row(TINY, seed=0, checkpoint=path)) == _numbers(tiny_result)
