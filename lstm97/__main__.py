@@ -81,6 +81,8 @@ def build_parser() -> Parser:
     p.add_argument("experiment")
     p.add_argument("--out", type=Path, default=Path("results"))
     p.add_argument("--no-figures", action="store_true")
+    p.add_argument("--collect", action="store_true",
+                   help="first rebuild trials.csv from the finished job files (after a resumed run)")
     return parser
 
 
@@ -160,8 +162,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from lstm97.experiments import rows_of
     from lstm97.report import rebuild
-    rebuild(args.experiment, args.out, figures=not args.no_figures)
+    rows_of(args.experiment)                       # unknown experiment: one line, exit 2
+    try:
+        rebuild(args.experiment, args.out, figures=not args.no_figures, from_jobs=args.collect)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
     return 0
 
 

@@ -66,7 +66,8 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
     out = [f"# {title}", "",
            f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` "
            f"({meta.get('date', '?')}; jax {meta.get('jax', '?')}, {meta.get('device', '?')}, "
-           f"{meta.get('cpus', '?')} CPUs; {_num(meta.get('wall_s', math.nan))} s).", "",
+           f"{meta.get('cpus', '?')} CPUs; jobs trained for {_num(meta.get('jobs_wall_s_total', math.nan))} s in "
+           f"all; each job's own commit and time are in run.json and jobs/).", "",
            "Success: k/n trials with an exact 95 % interval. Sequences: training sequences presented before the "
            "successful run of correct sequences began, over successful trials only (mean with a bootstrap 95 % "
            "interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
@@ -103,33 +104,46 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
     return summary
 
 
+def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:
+    """Every finished job of the experiment whose file matches its row, seed and trial count."""
+    return [rec for row in rows if row.run
+            if (rec := load_job(job_path(out, row), row, seed, row.trials if trials is None else trials))]
+
+
 def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, trials: int | None,
-                 command: str, wall_s: float, quick: bool) -> None:
+                 command: str, wall_s: float | None, quick: bool) -> None:
     """Gather every finished job of the experiment (this run's and earlier ones') into the tables."""
     folder = out / experiment
-    records = [rec for row in rows if row.run
-               if (rec := load_job(job_path(out, row), row, seed, row.trials if trials is None else trials))]
-    trials = trials_frame(records)
-    write_atomic(folder / "trials.csv", trials.to_csv(index=False, float_format="%.6g"))
-    meta = {"command": command, "quick": quick, "date": time.strftime("%Y-%m-%d"), "wall_s": round(wall_s, 1),
+    records = collect(out, rows, seed, trials)
+    frame = trials_frame(records)
+    write_atomic(folder / "trials.csv", frame.to_csv(index=False, float_format="%.6g"))
+    meta = {"command": command, "quick": quick, "seed": seed, "trials": trials, "date": time.strftime("%Y-%m-%d"),
+            "wall_s": None if wall_s is None else round(wall_s, 1),
+            "jobs_wall_s_total": round(sum(rec["wall_s"] for rec in records), 1),
             "job_wall_s": {rec["label"]: rec["wall_s"] for rec in records},
             "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
     write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
-    write_tables(experiment, folder, trials, rows, meta)
-    write_figures(experiment, folder, trials, rows)
+    write_tables(experiment, folder, frame, rows, meta)
+    write_figures(experiment, folder, frame, rows)
 
 
-def rebuild(experiment: str, out: Path, figures: bool = True) -> None:
-    """Tables (and figures) from the committed trials.csv and the experiment's row configs."""
+def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = False) -> None:
+    """Tables (and figures) from the committed trials.csv and the experiment's row configs; with
+    ``from_jobs``, trials.csv is first rebuilt from the finished job files (after a resumed or partial run)."""
     from lstm97.experiments import quick, rows_of
     folder = out / experiment
-    path = folder / "trials.csv"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}` first")
     meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
     rows = rows_of(experiment)
     if meta.get("quick"):
         rows = tuple(quick(r) for r in rows)
+    if from_jobs:
+        write_report(experiment, out, rows, meta.get("seed", 0), meta.get("trials"),
+                     command=meta.get("command", f"python -m lstm97 run {experiment}"), wall_s=None,
+                     quick=bool(meta.get("quick")))
+        return
+    path = folder / "trials.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}` first")
     trials = pd.read_csv(path)
     write_tables(experiment, folder, trials, rows, meta)
     if figures:

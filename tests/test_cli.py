@@ -85,3 +85,8 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     (folder / "summary.md").unlink()
     assert main(["report", "exp2", "--out", str(tmp_path)]) == 0
     assert (folder / "summary.md").read_text() == summary
+    trials = (folder / "trials.csv").read_text()
+    (folder / "trials.csv").unlink()
+    assert main(["report", "exp2", "--out", str(tmp_path)]) == 2          # nothing to report from
+    assert main(["report", "exp2", "--out", str(tmp_path), "--collect"]) == 0
+    assert (folder / "trials.csv").read_text() == trials

@@ -53,17 +53,21 @@ def test_per_step_updates_train_too():
     assert any(r["success"] for r in rows)
 
 
-def test_resume_from_checkpoint_gives_the_uninterrupted_numbers(tiny_result, tmp_path):
-    path = tmp_path / "tiny.ckpt.npz"
+def _interrupt_after(chunks):
+    """A progress callback that kills the run (as Ctrl-C would) after ``chunks`` chunks."""
     calls = []
 
-    def stop_after_three(done, budget):
+    def progress(done, budget):
         calls.append(done)
-        if len(calls) == 3:
+        if len(calls) == chunks:
             raise KeyboardInterrupt
+    return progress
 
+
+def test_resume_from_checkpoint_gives_the_uninterrupted_numbers(tiny_result, tmp_path):
+    path = tmp_path / "tiny.ckpt.npz"
     with pytest.raises(KeyboardInterrupt):
-        train_row(TINY, seed=0, progress=stop_after_three, checkpoint=path, checkpoint_s=0.0)
+        train_row(TINY, seed=0, progress=_interrupt_after(3), checkpoint=path, checkpoint_s=0.0)
     assert path.exists()
     resumed = train_row(TINY, seed=0, checkpoint=path, checkpoint_s=0.0)
     assert _numbers(resumed) == _numbers(tiny_result)
@@ -72,15 +76,8 @@ def test_resume_from_checkpoint_gives_the_uninterrupted_numbers(tiny_result, tmp
 
 def test_checkpoint_of_another_row_is_ignored(tiny_result, tmp_path):
     path = tmp_path / "other.ckpt.npz"
-    calls = []
-
-    def stop_after_two(done, budget):
-        calls.append(done)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
         train_row(TINY.scaled(learning_rate=0.3), seed=0, checkpoint=path, checkpoint_s=0.0,
-                  progress=stop_after_two)
+                  progress=_interrupt_after(2))
     assert path.exists()
     assert _numbers(train_row(TINY, seed=0, checkpoint=path)) == _numbers(tiny_result)
