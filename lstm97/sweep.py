@@ -198,11 +198,14 @@ def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None 
     for row in rows:
         n = row.trials if trials is None else trials
         path = job_path(out, row)
+        told = False
         while (record := load_job(path, row, seed, n)) is None:
             lock = path.with_suffix(".lock")
             if not _lock_held(lock):
                 raise SweepError(f"job {row.job} did not finish; run the same command again to resume")
-            print(f"lstm97: waiting for job {row.job}, held by another run", file=sys.stderr)
+            if not told:
+                print(f"lstm97: waiting for job {row.job}, held by another run", file=sys.stderr)
+                told = True
             time.sleep(poll_s)
         records.append(record)
     return records
