@@ -59,7 +59,7 @@ def _variants():
     window, pilot = Streak(EXP2_WINDOW), 4
     base = dict(experiment="exp2", task_name="exp2a", task=make_task("exp2a", p=100), arch=lstm_2ab(100),
                 learning_rate=1.0, trials=pilot, cap=cap_for(TABLE2[("LSTM", 100, 1.0)]), criterion=window,
-                paper=TABLE2[("LSTM", 100, 1.0)], chunk=500)
+                paper=TABLE2[("LSTM", 100, 1.0)], chunk=500, pilot=True)
     yield Row(label="2a LSTM p=100 [per-step updates]", updates="step", note="pilot: D2's per-step option", **base)
     yield Row(label="2a LSTM p=100 [construction]", construction=Construction(),
               note="pilot: cell added when the loss plateaus (D4's other reading)", **base)
@@ -69,14 +69,14 @@ def _variants():
         yield Row("exp2", f"2c q={q} p={p} [input-gate bias -3,-6]", "exp2c", make_task("exp2c", p=p, q=q),
                   replace(lstm_2c(p), bias_gates=True, in_gate_bias=(-3.0, -6.0)),
                   0.01, pilot, cap_for(TABLE3[(q, p)]), window, paper=TABLE3[(q, p)],
-                  chunk=250 if q > 200 else 1000,
+                  chunk=250 if q > 200 else 1000, pilot=True,
                   note="pilot: the paper's remedy for state drift (exps 3-6), not its 2c setting")
     yield Row("exp2", "2c q=100 p=100 [lr 0.1]", "exp2c", make_task("exp2c", p=100, q=100), lstm_2c(100), 0.1,
-              pilot, cap_for(TABLE3[(100, 100)]), window, paper=TABLE3[(100, 100)], chunk=1000,
+              pilot, cap_for(TABLE3[(100, 100)]), window, paper=TABLE3[(100, 100)], chunk=1000, pilot=True,
               note="pilot: 10x the paper's learning rate")
     ref = TABLE2[("RTRL", 4, 1.0)]
     yield Row("exp2", "2a RTRL p=4 lr=1 [per-step updates]", "exp2a", make_task("exp2a", p=4), rtrl_2a(4), 1.0,
-              TRIALS["exp2a"], cap_for(ref), window, paper=ref, updates="step", chunk=5000,
+              TRIALS["exp2a"], cap_for(ref), window, paper=ref, updates="step", chunk=5000, pilot=True,
               note="other reading: on-line RTRL, weights change after every step (D2's option)")
 
 

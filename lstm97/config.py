@@ -33,6 +33,7 @@ class Row:
     construction: Any = None           # construction.Construction: add the cell once the loss plateaus
     chunk: int = 1000                  # sequences per compiled chunk (progress, early stop)
     run: bool = True                   # False: paper row kept in the table but not reproduced
+    pilot: bool = False                # a trial of another reading, not a row of the paper's tables
     note: str = ""
 
     def __post_init__(self):

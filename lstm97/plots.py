@@ -12,10 +12,10 @@ from lstm97 import stats  # noqa: E402
 from lstm97.config import Row  # noqa: E402
 
 
-def sequences_against(xs: list[float], groups: list[pd.DataFrame], caps: list[int], paper: list[float],
-                      xlabel: str, ax=None):
-    """Sequences to success per trial (dots), our mean with a bootstrap 95 % interval, failed trials at
-    their cap (×), and the paper's means (squares)."""
+def sequences_against(xs: list[float], groups: list[pd.DataFrame], caps: list[int], xlabel: str, ax=None):
+    """Sequences to success per trial (dots), our mean with a bootstrap 95 % interval, the median start of
+    the first run of 1,000 correct sequences (open circles) and failed trials at their cap (×); the paper's
+    means are drawn by the caller."""
     ax = ax or plt.gca()
     rng = np.random.default_rng(0)
     means, lows, highs = [], [], []
@@ -35,19 +35,21 @@ def sequences_against(xs: list[float], groups: list[pd.DataFrame], caps: list[in
         highs.append(high - mean if np.isfinite(high) else 0.0)
     ax.errorbar(xs, means, yerr=[lows, highs], fmt="o-", color="tab:blue", capsize=3,
                 label="lstm97: mean of successful trials (95 % CI)")
-    ax.plot(xs, paper, "s--", color="tab:red", label="Hochreiter & Schmidhuber 1997")
+    learned = [np.median(g.loc[g["learned_at"] >= 0, "learned_at"]) if (g["learned_at"] >= 0).any() else np.nan
+               for g in groups]
+    ax.plot(xs, learned, "o", mfc="none", color="tab:green",
+            label="lstm97: median start of the first 1,000 correct in a row")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("training sequences to success")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
     return ax
 
 
 def exp2_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     figures = {}
-    table3 = [r for r in rows if r.task_name == "exp2c"]
+    table3 = [r for r in rows if r.task_name == "exp2c" and not r.pilot]
     panels = {
         "table3_vs_q.png": ([r for r in table3 if r.task.p == r.task.q], lambda r: r.task.q,
                             "minimal time lag − 1, q (p = q distractor symbols)"),
@@ -55,12 +57,18 @@ def exp2_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
                                    "q / p (expected occurrences of each distractor; q = 1000)"),
     }
     for name, (selected, xof, xlabel) in panels.items():
-        selected = sorted((r for r in selected if (trials["row"] == r.label).any()), key=xof)
-        if not selected:
+        selected = sorted(selected, key=xof)
+        ran = [r for r in selected if (trials["row"] == r.label).any()]
+        if not ran:
             continue
         fig, ax = plt.subplots(figsize=(6, 4.2))
-        sequences_against([xof(r) for r in selected], [trials[trials["row"] == r.label] for r in selected],
-                          [r.cap for r in selected], [r.paper.sequences for r in selected], xlabel, ax=ax)
+        sequences_against([xof(r) for r in ran], [trials[trials["row"] == r.label] for r in ran],
+                          [r.cap for r in ran], xlabel=xlabel, ax=ax)
+        ax.plot([xof(r) for r in selected], [r.paper.sequences for r in selected], "s--", color="tab:red",
+                label="Hochreiter & Schmidhuber 1997")
+        ax.set_xticks([xof(r) for r in selected], [f"{xof(r):g}" for r in selected])
+        ax.minorticks_off()
+        ax.legend(fontsize=8)
         ax.set_title("Task 2c (Table 3): " + ("lag grows with the alphabet" if "q.png" in name
                                              else "more frequent distractors"), fontsize=10)
         figures[name] = fig
