@@ -159,4 +159,4 @@ def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tup
         plots.close(fig)
 
 
-TITLES = {"exp2": "Experiment 2: Tables 2 and 3 (and task 2b), reproduced"}
+TITLES = {"exp2": "Experiment 2: Tables 2 and 3 (and task 2b), ours beside the paper's"}
