@@ -37,8 +37,9 @@ def _contract(a: jax.Array, tree: Params) -> Params:
 
 
 def make_forward_mode(cell: Cell, arch: Any, optimiser, per_step: bool):
-    """``run(params, opt_state, seq) -> (params, opt_state, loss, outputs)``: one training sequence under the
-    forward-mode rule, updating after every step (``per_step``) or once with the summed gradient."""
+    """``run(params, opt_state, seq) -> (params, opt_state, loss, outputs, summed gradient)``: one training
+    sequence under the forward-mode rule, updating after every step (``per_step``) or once with the summed
+    gradient (the summed gradient is returned only in that case; per step it stays zero)."""
     fields = gradient_fields(arch)
 
     def split(carry: Carry) -> jax.Array:
@@ -56,13 +57,13 @@ def make_forward_mode(cell: Cell, arch: Any, optimiser, per_step: bool):
         drive = jax.tree.map(lambda a: a[0], cell.embed(params, x[None]))
         new_carry, out = cell.step(params, join(carry, r_prev), drive)
         loss = 0.5 * mask * jnp.sum((target - out) ** 2)
-        return jnp.concatenate([split(new_carry), loss[None]]), (new_carry, out)
+        return jnp.concatenate([split(new_carry), loss[None]]), (new_carry, out, loss)
 
     def step(state, inputs):
         params, opt_state, carry, P, grad_sum = state
         x, target, mask = inputs
         r_prev = split(carry)
-        jac, (new_carry, out) = jax.jacrev(one_step, argnums=(0, 2), has_aux=True)(
+        jac, (new_carry, out, loss) = jax.jacrev(one_step, argnums=(0, 2), has_aux=True)(
             params, carry, r_prev, x, target, mask)
         j_w, j_r = jac                                  # rows: r(t) entries, then E(t)
         P_new = jax.tree.map(lambda d, h: d[:-1] + h, j_w, _contract(j_r[:-1], P))
@@ -72,7 +73,6 @@ def make_forward_mode(cell: Cell, arch: Any, optimiser, per_step: bool):
             params = jax.tree.map(jnp.add, params, updates)
         else:
             grad_sum = jax.tree.map(jnp.add, grad_sum, grad)
-        loss = 0.5 * mask * jnp.sum((target - out) ** 2)
         return (params, opt_state, new_carry, P_new, grad_sum), (out, loss)
 
     def run(params: Params, opt_state, seq: Sequence):
