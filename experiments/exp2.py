@@ -1,10 +1,10 @@
 """Experiment 2 (Sec. 5.2): Table 2 (task 2a), the 2b result, Table 3 (task 2c)."""
 from dataclasses import replace
 
-from lstm97.cells import LSTM1997, RNN1997
 from lstm97.config import PaperRef, Row
 from lstm97.construction import Construction
 from lstm97.criteria import Streak
+from lstm97.nets import lstm_2ab, lstm_2c, rtrl_2a  # noqa: F401 (re-exported for tests)
 from lstm97.paper import EXP2_WINDOW, TABLE2, TABLE3, TASK2B, TRIALS, cap_for
 from lstm97.tasks import make_task
 
@@ -12,23 +12,6 @@ from lstm97.tasks import make_task
 # it) and say so in the table. The caps are far beyond LSTM's mean (5,040 at p = 100).
 REDUCED_CAP = {10: 1_000_000, 100: 20_000}
 RATES = (1.0, 4.0, 10.0)       # "1.0-10.0": the three rates of the p = 4 rows
-
-
-def lstm_2ab(p: int) -> LSTM1997:
-    """Table 10 row 2a/2b: one cell, one input gate, no output gate, connectivity B, no biases,
-    h = identity, g = logistic, init U[-0.2, 0.2] (10504 weights at p = 100)."""
-    return LSTM1997(n_in=p + 1, n_out=p + 1, blocks=1, block_size=1, connectivity="B", output_gate=False,
-                    g="logistic", h="identity", init_scale=0.2, symbolic=True)
-
-
-def lstm_2c(p: int) -> LSTM1997:
-    """Table 10 rows 2c: 2 blocks of size 1, connectivity F, no biases, init U[-0.2, 0.2] (6p + 64 weights)."""
-    return LSTM1997(n_in=p + 4, n_out=2, blocks=2, block_size=1, init_scale=0.2, symbolic=True)
-
-
-def rtrl_2a(p: int) -> RNN1997:
-    """Table 2's RTRL/BPTT net: one self-recurrent logistic unit, connectivity B, no biases ((p+2)^2 weights)."""
-    return RNN1997(n_in=p + 1, n_out=p + 1, n_hidden=1, init_scale=0.2, symbolic=True)
 
 
 def _rows():

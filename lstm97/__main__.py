@@ -1,4 +1,4 @@
-"""Command line: ``python -m lstm97 sample | describe | run | report``.
+"""Command line: ``python -m lstm97 sample | describe | run | report | bench``.
 
 Bad input gets one line on stderr and exit status 2; a sweep that cannot finish exits 1.
 """
@@ -43,6 +43,16 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def parse_options(pairs: list[str]) -> dict[str, str]:
     options = {}
     for pair in pairs:
@@ -76,6 +86,19 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: one per core)")
     p.add_argument("--only", default=None, help="run only rows whose label contains this text")
+
+    p = sub.add_parser("bench", help="trial-steps per second of the trainer on the paper's net for a task")
+    p.add_argument("task", help="a task (exp4, exp2c, …), or 'suite' for make bench's nets into results/bench")
+    p.add_argument("options", nargs="*", help="the paper's letters, e.g. T=100")
+    p.add_argument("--trials", type=positive_int, default=256, help="trials trained at once (default 256)")
+    p.add_argument("--seconds", type=positive_float, default=10.0, help="timed seconds after compiling")
+    p.add_argument("--processes", type=positive_int, default=1, help="single-threaded copies at once")
+    p.add_argument("--engine", choices=("auto", "scan", "lanes"), default="auto")
+    p.add_argument("--updates", choices=("sequence", "step"), default="sequence",
+                   help="weight updates once per sequence (default) or after every step")
+    p.add_argument("--chunk", type=non_negative_int, default=0, help="sequences per compiled chunk (0: auto)")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of a line")
+    p.add_argument("--out", type=Path, default=Path("results/bench"), help="where 'suite' writes")
 
     p = sub.add_parser("report", help="rebuild tables and figures from per-trial results (no training)")
     p.add_argument("experiment")
@@ -172,6 +195,23 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from lstm97 import bench
+    if args.task == "suite":
+        check_writable(args.out)
+        bench.run_suite(args.out, seconds=args.seconds, command=" ".join(["python -m lstm97"] + args.argv))
+        return 0
+    setting = bench.Setting(args.task, tuple(parse_options(args.options).items()), trials=args.trials,
+                            seconds=args.seconds, chunk=args.chunk, engine=args.engine,
+                            processes=args.processes, updates=args.updates)
+    try:
+        result = bench.run(setting)
+    except ValueError as e:                         # a net this engine does not cover, a task without a net
+        raise UsageError(str(e).splitlines()[0]) from None
+    print(json.dumps(result) if args.json else bench.summary_line(result))
+    return 0
+
+
 def check_writable(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -186,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     from lstm97.experiments import UnknownExperiment
     from lstm97.sweep import SweepError
     from lstm97.tasks import TaskError
-    commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report}
+    commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report,
+                "bench": cmd_bench}
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)

@@ -5,6 +5,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lstm97 import lanes
 from lstm97.cells import cell_name, n_weights
 
 
@@ -32,6 +33,7 @@ class Row:
     updates: str = "sequence"          # "sequence" (decision 2) or "step" (on-line, forward-mode rule)
     construction: Any = None           # construction.Construction: add the cell once the loss plateaus
     chunk: int = 1000                  # sequences per compiled chunk (progress, early stop)
+    engine: str = "auto"               # "lanes" (forward rule, trials as SIMD lanes), "scan" (jax.grad), "auto"
     run: bool = True                   # False: paper row kept in the table but not reproduced
     pilot: bool = False                # a trial of another reading, not a row of the paper's tables
     note: str = ""
@@ -43,6 +45,26 @@ class Row:
             raise ValueError(f"{self.label}: updates must be 'sequence' or 'step', got {self.updates!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"{self.label}: learning rate must be positive, got {self.learning_rate}")
+        if self.engine not in ("auto", "scan", "lanes"):
+            raise ValueError(f"{self.label}: engine must be 'auto', 'scan' or 'lanes', got {self.engine!r}")
+        if self.engine == "lanes" and not lanes.supports(self.arch):
+            raise ValueError(f"{self.label}: the lanes engine covers the truncated 1997 LSTM with at most "
+                             f"{lanes.MAX_INPUTS} inputs")
+
+    @property
+    def engine_used(self) -> str:
+        """``auto`` picks the engine that measured faster here (``make bench``): the lanes engine for per-step
+        updates (where the scan engine needs a Jacobian per step) and for wide rows whose targets are sparse;
+        the scan engine otherwise. It depends on the row's own trial count, never on a run's ``--trials``, so
+        a row's numbers do not depend on how many of its trials a run asks for."""
+        if self.engine != "auto":
+            return self.engine
+        if not lanes.supports(self.arch):
+            return "scan"
+        if self.updates == "step":
+            return "lanes"
+        sparse = not getattr(self.task, "targets_every_step", False)
+        return "lanes" if sparse and self.trials >= lanes.WIDE else "scan"
 
     @property
     def job(self) -> str:
@@ -71,4 +93,6 @@ class Row:
             fields += (self.updates,)
         if self.construction is not None:
             fields += (self.construction,)
+        if self.engine_used != "scan":          # float rounding differs between the engines
+            fields += (self.engine_used,)
         return f"{zlib.crc32(repr(fields).encode()):08x}"

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lstm97 import lanes
 from lstm97.cells import Params, make_cell
 from lstm97.config import Row
 from lstm97.rtrl import make_forward_mode
@@ -42,8 +43,8 @@ class TrialState(NamedTuple):
 
 
 class Train(NamedTuple):
-    init: Callable[[jax.Array], TrialState]
-    chunk: Callable[[TrialState], TrialState]
+    init: Callable[[jax.Array], TrialState]          # one trial (vmap it over the trial keys)
+    chunk: Callable[[TrialState], TrialState]        # a whole batch: every leaf has the trial axis first
 
 
 def sequence_loss(cell, params: Params, seq: Sequence) -> tuple[jax.Array, jax.Array]:
@@ -59,20 +60,31 @@ def trial_keys(row: Row, seed: int, trials: int) -> jax.Array:
     return jax.vmap(lambda i: jax.random.fold_in(job_key, i))(jnp.arange(trials))
 
 
+def make_learn(row: Row, cell, optimiser):
+    """``learn(params, opt_state, seqs) -> (params, opt_state, loss, outputs)`` for a batch of trials (trial
+    axis first), by the row's engine: ``lanes`` (the paper's forward rule with trials as SIMD lanes,
+    ``lanes.py``) or ``scan`` (``jax.grad`` through ``lax.scan``, vmapped; per-step updates by ``rtrl.py``)."""
+    per_step = row.updates == "step"
+    if row.engine_used == "lanes":
+        return lanes.make_learn(row.arch, optimiser, per_step)
+    if per_step:
+        forward_mode = make_forward_mode(cell, row.arch, optimiser, per_step=True)
+        return jax.vmap(lambda p, o, seq: forward_mode(p, o, seq)[:4])
+    grad_fn = jax.value_and_grad(partial(sequence_loss, cell), has_aux=True)
+
+    def learn(params: Params, opt_state, seq: Sequence):
+        (loss, outputs), grads = grad_fn(params, seq)
+        updates, opt_state = optimiser.update(grads, opt_state)
+        return optax.apply_updates(params, updates), opt_state, loss, outputs
+
+    return jax.vmap(learn)
+
+
 def make_train(row: Row) -> Train:
     cell = make_cell(row.arch)
     task, criterion = row.task, row.criterion
     optimiser = optax.sgd(row.learning_rate)
-    grad_fn = jax.value_and_grad(partial(sequence_loss, cell), has_aux=True)
-    forward_mode = make_forward_mode(cell, row.arch, optimiser, per_step=True) if row.updates == "step" else None
-
-    def learn(params: Params, opt_state, seq: Sequence):
-        """One training sequence: (new params, new optimiser state, loss, outputs)."""
-        if forward_mode is not None:
-            return forward_mode(params, opt_state, seq)[:4]
-        (loss, outputs), grads = grad_fn(params, seq)
-        updates, opt_state = optimiser.update(grads, opt_state)
-        return optax.apply_updates(params, updates), opt_state, loss, outputs
+    learn = make_learn(row, cell, optimiser)
 
     def init(key: jax.Array) -> TrialState:
         k_init, k_stream = jax.random.split(key)
@@ -84,12 +96,13 @@ def make_train(row: Row) -> Train:
                           seqs=jnp.int32(0), crit=criterion.init(), done=jnp.bool_(False),
                           diverged=jnp.bool_(False), recent_error=jnp.float32(1.0), growth=growth)
 
-    def present(state: TrialState, _) -> tuple[TrialState, None]:
+    def draw(state: TrialState) -> tuple[jax.Array, Sequence]:
         key, k_seq = jax.random.split(state.key)
-        seq = task.sample(k_seq)
-        params, opt_state, loss, outputs = learn(state.params, state.opt_state, seq)
-        correct, worst = judge(outputs, seq, task.threshold)
+        return key, task.sample(k_seq)
 
+    def settle(state: TrialState, key, seq: Sequence, params, opt_state, loss, outputs) -> TrialState:
+        """One trial's bookkeeping after its sequence: criterion, stop, divergence, frozen when done."""
+        correct, worst = judge(outputs, seq, task.threshold)
         active = ~state.done
         keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(active, n, o), new, old)
         seqs = state.seqs + active.astype(jnp.int32)
@@ -104,7 +117,12 @@ def make_train(row: Row) -> Train:
                            state.recent_error)
         return TrialState(params=keep(params, state.params), opt_state=keep(opt_state, state.opt_state),
                           key=key, seqs=seqs, crit=crit, done=done, diverged=diverged,
-                          recent_error=recent, growth=growth), None
+                          recent_error=recent, growth=growth)
+
+    def present(state: TrialState, _) -> tuple[TrialState, None]:
+        keys, seqs = jax.vmap(draw)(state)
+        params, opt_state, loss, outputs = learn(state.params, state.opt_state, seqs)
+        return jax.vmap(settle)(state, keys, seqs, params, opt_state, loss, outputs), None
 
     def chunk(state: TrialState) -> TrialState:
         return jax.lax.scan(present, state, None, length=row.chunk)[0]
@@ -112,46 +130,67 @@ def make_train(row: Row) -> Train:
     return Train(init, chunk)
 
 
+def placement(trials: int, shard: bool | None = None) -> tuple[int, Any]:
+    """How many lanes to run and where: with several devices (GPUs, or CPU devices made with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) the trial axis is split over a one-axis mesh
+    (``NamedSharding``), padded to a multiple of the device count with extra trials whose results are
+    dropped. Each trial's numbers depend only on its own key, so they do not depend on the split (tested)."""
+    devices = jax.devices()
+    if shard is None:
+        shard = len(devices) > 1
+    if not shard or len(devices) == 1:
+        return trials, None
+    lanes_ = -(-trials // len(devices)) * len(devices)
+    mesh = jax.sharding.Mesh(np.array(devices), ("trials",))
+    return lanes_, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("trials"))
+
+
 def train_row(row: Row, seed: int = 0, trials: int | None = None,
               progress: Callable[[int, int], None] | None = None,
-              checkpoint: Path | None = None, checkpoint_s: float = 120.0) -> list[dict]:
+              checkpoint: Path | None = None, checkpoint_s: float = 120.0,
+              shard: bool | None = None) -> list[dict]:
     """Train every trial of ``row`` at once; returns one dict per trial.
 
     ``progress(sequences_done, sequences_budget)`` is called after each chunk with the sequences presented
     over all trials and the most they could present (trials × (cap + window)). With ``checkpoint``, the whole
     state is saved there every ``checkpoint_s`` seconds (at a chunk boundary, atomically) and a run finding a
     matching checkpoint continues from it: the chunks after it are the same computation, so the numbers are
-    those of an uninterrupted run. The file is removed when the row is done."""
+    those of an uninterrupted run. The file is removed when the row is done. ``shard``: split the trials
+    over the devices (default: when there are several; ``placement``)."""
     trials = row.trials if trials is None else trials
+    lanes_, sharding = placement(trials, shard)
     train = make_train(row)
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials))
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, lanes_))
     finished_at = np.full(trials, np.nan)
     tag = np.array(f"{row.fingerprint()}/{seed}/{trials}")
     elapsed = 0.0
     if checkpoint is not None and checkpoint.exists():
-        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at)
+        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at, trials)
+    if sharding is not None:
+        state = jax.device_put(state, sharding)
     start = time.perf_counter() - elapsed
-    chunk = jax.jit(jax.vmap(train.chunk), donate_argnums=0)
+    chunk = jax.jit(train.chunk, donate_argnums=0)
     budget = trials * (row.cap + getattr(row.criterion, "window", 0))
     saved = time.perf_counter()
-    while not np.asarray(state.done).all():
+    while not np.asarray(state.done)[:trials].all():
         state = chunk(state)
-        done = np.asarray(state.done)
+        done = np.asarray(state.done)[:trials]
         now = time.perf_counter() - start
         finished_at[done & np.isnan(finished_at)] = now
         if progress is not None:
-            progress(int(np.asarray(state.seqs).sum()), budget)
+            progress(int(np.asarray(state.seqs)[:trials].sum()), budget)
         if checkpoint is not None and time.perf_counter() - saved > checkpoint_s and not done.all():
-            _save_checkpoint(checkpoint, state, tag, finished_at, now)
+            _save_checkpoint(checkpoint, state, tag, finished_at, now, trials)
             saved = time.perf_counter()
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
-    return trial_rows(row, seed, state, finished_at)
+    return trial_rows(row, seed, jax.tree.map(lambda leaf: np.asarray(leaf)[:trials], state), finished_at)
 
 
 def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at: np.ndarray,
-                     elapsed: float) -> None:
-    leaves = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
+                     elapsed: float, trials: int) -> None:
+    """The real trials only (not the padding lanes), so a run on another number of devices resumes too."""
+    leaves = {f"leaf{i}": np.asarray(leaf)[:trials] for i, leaf in enumerate(jax.tree.leaves(state))}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         np.savez(f, tag=tag, finished_at=finished_at, elapsed=np.array(elapsed), **leaves)
@@ -159,14 +198,16 @@ def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at
 
 
 def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray,
-                     finished_at: np.ndarray) -> tuple[TrialState, np.ndarray, float]:
-    """The saved state if it belongs to this row, seed and trial count; else the fresh one."""
+                     finished_at: np.ndarray, trials: int) -> tuple[TrialState, np.ndarray, float]:
+    """The saved state if it belongs to this row, seed and trial count; else the fresh one. Padding lanes
+    beyond ``trials`` start afresh (their results are never used)."""
     leaves, treedef = jax.tree.flatten(fresh)
     try:
         with np.load(path) as saved:
             if str(saved["tag"]) != str(tag):
                 return fresh, finished_at, 0.0
-            loaded = [jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype) for i, leaf in enumerate(leaves)]
+            loaded = [jnp.concatenate([jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype), leaf[trials:]])
+                      for i, leaf in enumerate(leaves)]
             if any(a.shape != b.shape for a, b in zip(loaded, leaves)):
                 return fresh, finished_at, 0.0
             return jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"])

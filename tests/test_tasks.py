@@ -76,7 +76,7 @@ def test_2c_classes_balanced_and_distractors_uniform():
 
 @pytest.mark.parametrize("name, options, message", [
     ("exp9", {}, "unknown task"),
-    ("exp4", {}, "not yet implemented"),
+    ("exp4", {"T": 15}, "multiple of 10"),
     ("exp2c", {"z": 3}, "no option"),
     ("exp2c", {"p": "ten"}, "integer"),
     ("exp2c", {"p": 0}, "positive"),

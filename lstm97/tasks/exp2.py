@@ -28,6 +28,7 @@ class Task2a:
 
     threshold = 0.25      # ABS(0.25), Table 11
     symbolic = True
+    targets_every_step = True
 
     def __post_init__(self):
         check_positive("exp2a", p=self.p)

@@ -1,0 +1,275 @@
+"""Throughput of the real trainer: ``python -m lstm97 bench TASK [K=V …]`` and ``make bench``.
+
+The benchmark builds the paper's net for the task (``nets.paper_net``), makes a row whose trials never stop
+(cap and success window out of reach), and times ``train.make_train(row).chunk``, the very function every
+experiment runs, under ``jit``; with ``processes > 1`` it runs that many single-threaded copies at once (one
+per core) and adds their rates. A trial-step is one time step of one trial: forward, gradient and, once per
+sequence, the update. ``trial_steps_per_s`` counts the steps of the sequences' true lengths (the expected
+length, estimated from 4,096 samples); ``padded_steps_per_s`` counts what the program computes, every
+sequence padded to the task's longest.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lstm97.config import Row
+from lstm97.criteria import Streak
+from lstm97.nets import paper_net
+from lstm97.tasks import make_task
+from lstm97.train import make_train, trial_keys
+
+NEVER = 2 ** 30
+SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+# make bench: the nets the throughput issue names, with the trial counts that run best here
+SUITE = (
+    ("exp2c", {"p": 100, "q": 100}),
+    ("exp2c", {"p": 1000, "q": 1000}),
+    ("exp4", {"T": 100}),
+    ("exp6a", {}),
+    ("exp1", {}),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    task: str
+    options: tuple[tuple[str, str], ...] = ()
+    trials: int = 256
+    seconds: float = 10.0
+    chunk: int = 0                 # sequences per compiled chunk; 0: about 20,000 padded steps per trial
+    engine: str = "auto"
+    processes: int = 1
+    updates: str = "sequence"      # or "step": weights change after every time step (decision 2's option)
+
+
+def bench_row(setting: Setting) -> Row:
+    task = make_task(setting.task, **dict(setting.options))
+    arch, rate = paper_net(setting.task, task)
+    chunk = setting.chunk or max(10, 20_000 // task.max_len)
+    label = " ".join([f"bench {setting.task}"] + [f"{k}={v}" for k, v in setting.options])
+    return Row("bench", label, setting.task, task, arch, rate, setting.trials, NEVER, Streak(NEVER),
+               chunk=chunk, engine=setting.engine, updates=setting.updates)
+
+
+def mean_length(task, samples: int = 4096) -> float:
+    keys = jax.random.split(jax.random.PRNGKey(12345), samples)
+    return float(jnp.mean(jax.jit(jax.vmap(task.sample))(keys).length))
+
+
+def device_name() -> str:
+    dev = jax.devices()[0]
+    kind = getattr(dev, "device_kind", dev.platform)
+    cpu = platform.processor() or platform.machine()
+    return f"{jax.device_count()}x {dev.platform} ({kind}{', ' + cpu if dev.platform == 'cpu' else ''})"
+
+
+def checksum(params) -> str:
+    """crc32 of the weights' bytes: equal checksums, equal weights."""
+    data = b"".join(np.asarray(leaf).tobytes() for leaf in jax.tree.leaves(params))
+    return f"{zlib.crc32(data):08x}"
+
+
+def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
+    """One process: compile, then chunks for about ``seconds`` (or exactly ``chunks`` after one warm-up
+    chunk); returns the measurements and the final trainer state."""
+    row = bench_row(setting)
+    train = make_train(row)
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials))
+    start = time.perf_counter()
+    chunk = jax.jit(train.chunk, donate_argnums=0).lower(state).compile()
+    compile_s = time.perf_counter() - start
+    state = chunk(state)                                 # warm-up
+    jax.block_until_ready(state)
+    done, start = 0, time.perf_counter()
+    while True:
+        state = chunk(state)
+        jax.block_until_ready(state.seqs)
+        done += 1
+        elapsed = time.perf_counter() - start
+        if (done >= chunks) if chunks is not None else (elapsed >= setting.seconds):
+            break
+    sequences = done * row.chunk * setting.trials
+    length = mean_length(row.task)
+    return {
+        "task": setting.task, "options": dict(setting.options), "engine": row.engine_used,
+        "updates": setting.updates,
+        "weights": row.weights, "trials": setting.trials, "chunk": row.chunk, "processes": 1,
+        "seconds": round(elapsed, 2), "compile_s": round(compile_s, 2),
+        "sequences_per_s": sequences / elapsed,
+        "trial_steps_per_s": sequences * length / elapsed,
+        "padded_steps_per_s": sequences * row.task.max_len / elapsed,
+        "mean_length": round(length, 2), "max_length": row.task.max_len,
+        "device": device_name(), "jax": jax.__version__,
+        "weights_crc32": checksum(state.params), "sequences_per_trial": int(np.asarray(state.seqs)[0]),
+    }, state
+
+
+def run(setting: Setting) -> dict:
+    """``processes`` single-threaded copies at once (each its own process), rates added."""
+    bench_row(setting)                                   # bad task or options: fail before spawning
+    if setting.processes == 1:
+        return run_one(setting)[0]
+    env = dict(os.environ, XLA_FLAGS=SINGLE_THREAD)
+    argv = [sys.executable, "-m", "lstm97", "bench", setting.task,
+            *[f"{k}={v}" for k, v in setting.options], "--trials", str(setting.trials),
+            "--seconds", str(setting.seconds), "--chunk", str(setting.chunk), "--engine", setting.engine,
+            "--updates", setting.updates, "--processes", "1", "--json"]
+    procs = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(setting.processes)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"bench worker failed: {err.strip().splitlines()[-1] if err.strip() else '?'}")
+        results.append(json.loads(out))
+    total = dict(results[0])
+    for key in ("sequences_per_s", "trial_steps_per_s", "padded_steps_per_s"):
+        total[key] = sum(r[key] for r in results)
+    total["compile_s"] = max(r["compile_s"] for r in results)
+    total["processes"] = setting.processes
+    total["device"] = f"{setting.processes} processes on {results[0]['device']}"
+    return total
+
+
+def summary_line(result: dict) -> str:
+    opts = " ".join(f"{k}={v}" for k, v in result["options"].items())
+    return (f"{result['task']} {opts}".strip() + f": {result['trial_steps_per_s'] / 1e6:.2f}M trial-steps/s "
+            f"({result['padded_steps_per_s'] / 1e6:.2f}M padded), {result['sequences_per_s']:,.0f} sequences/s, "
+            f"compile {result['compile_s']:.1f} s, {result['trials']} trials × {result['processes']} "
+            f"process(es), engine {result['engine']}, {result['device']}")
+
+
+# The paper's LSTM workload: (experiment, row, suite net whose rate stands in, trials, mean sequences to
+# success, mean sequence length). Means and trial counts from spec.md (Tables 1-9, decision 16); exp 2 rows add
+# the 10,000-sequence success window; mean lengths are the expected lengths (1.05 T where lengths are T..1.1 T).
+PAPER_WORKLOAD = (
+    ("exp1", "4 blocks, lr 0.1", "exp1", 30, 39_740, 12.0), ("exp1", "3x2, lr 0.1", "exp1", 30, 21_730, 12.0),
+    ("exp1", "3x2, lr 0.2", "exp1", 30, 14_060, 12.0), ("exp1", "4 blocks, lr 0.5", "exp1", 30, 9_500, 12.0),
+    ("exp1", "3x2, lr 0.5", "exp1", 30, 8_440, 12.0),
+    ("exp2", "2a LSTM p=100", "exp2c p=100 q=100", 18, 15_040, 101.0),
+    ("exp2", "2b LSTM p=100", "exp2c p=100 q=100", 18, 15_680, 101.0),
+    *[("exp2", f"2c q={q} p={p}", "exp2c p=100 q=100" if p <= 200 else "exp2c p=1000 q=1000", 20, n + 10_000,
+       q + 13.0) for q, p, n in ((50, 50, 30_000), (100, 100, 31_000), (200, 200, 33_000), (500, 500, 38_000),
+                                 (1000, 1000, 49_000), (1000, 500, 49_000), (1000, 200, 75_000),
+                                 (1000, 100, 135_000), (1000, 50, 203_000))],
+    *[("exp3", f"{task} T={T} N={N}", "exp4 T=100", 10, n, 1.05 * T) for task, T, N, n in (
+        ("3a", 100, 3, 39_850), ("3a", 100, 1, 64_330), ("3a", 1000, 3, 452_460), ("3b", 100, 3, 43_250),
+        ("3b", 100, 1, 78_430), ("3b", 1000, 1, 485_080), ("3c", 100, 3, 269_650), ("3c", 100, 1, 565_640))],
+    *[("exp4", f"T={T}", "exp4 T=100", 10, n, 1.05 * T) for T, n in ((100, 74_000), (500, 209_000),
+                                                                      (1000, 853_000))],
+    ("exp5", "n_seq=140", "exp4 T=100", 10, 482_000, 105.0), ("exp5", "n_seq=13", "exp4 T=100", 10, 1_273_000, 105.0),
+    ("exp6", "6a", "exp6a", 20, 31_390, 105.0), ("exp6", "6b", "exp6a", 10, 571_100, 105.0),
+)
+
+# make bench: (net, configuration, setting changes). "before" is the foundation's trainer on one row at the
+# paper's trial count; "after" the best settings found here.
+PAPER_TRIALS = {"exp2c": 20, "exp4": 10, "exp6a": 20, "exp1": 30}
+CONFIGS = (
+    ("before: scan engine, paper's trials, 1 process", lambda task: dict(engine="scan",
+                                                                        trials=PAPER_TRIALS[task])),
+    ("auto engine, paper's trials, 1 process", lambda task: dict(trials=PAPER_TRIALS[task])),
+    ("scan engine, 512 trials, 1 process", lambda task: dict(engine="scan", trials=512)),
+    ("auto engine, 512 trials, 1 process", lambda task: dict(trials=512)),
+    ("after: auto engine, 512 trials, 2 processes", lambda task: dict(trials=512, processes=2)),
+)
+
+
+def net_name(task: str, options: dict) -> str:
+    return " ".join([task] + [f"{k}={v}" for k, v in sorted(options.items())])
+
+
+def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print) -> list[dict]:
+    """Every suite net under every configuration; writes ``bench.csv`` and ``README.md`` under ``out``."""
+    import pandas as pd
+    from pathlib import Path
+
+    out = Path(out)
+    rows = []
+    for task, options in SUITE:
+        for config, changes in CONFIGS:
+            setting = Setting(task, tuple((k, str(v)) for k, v in options.items()), seconds=seconds,
+                              **changes(task))
+            result = run(setting)
+            rows.append({"net": net_name(task, options), "config": config, **{k: v for k, v in result.items()
+                                                                              if k != "options"}})
+            progress(f"{rows[-1]['net']} | {config}: {result['trial_steps_per_s'] / 1e6:.2f}M trial-steps/s")
+    table = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".bench.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(out / "bench.csv")
+    write_readme(out, table, command)
+    return rows
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError):
+        mem = float("nan")
+    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def paper_estimate(table) -> list[tuple[str, float, float]]:
+    """(experiment, trial-steps, hours at the measured paper-trial-count rates with two rows at a time)."""
+    rates = {}
+    for _, r in table.iterrows():
+        if r["config"].startswith("auto engine, paper's trials"):
+            rates[r["net"]] = r["trial_steps_per_s"]
+    per_exp: dict[str, list[float]] = {}
+    for exp, _, net, trials, sequences, length in PAPER_WORKLOAD:
+        steps = trials * sequences * length
+        acc = per_exp.setdefault(exp, [0.0, 0.0])
+        acc[0] += steps
+        acc[1] += steps / rates[net] / 2 / 3600          # two processes, one row each
+    return [(exp, steps, hours) for exp, (steps, hours) in per_exp.items()]
+
+
+def write_readme(out, table, command: str) -> None:
+    from lstm97.sweep import provenance
+    prov = provenance()
+    lines = [
+        "# Throughput of the trainer (`make bench`)", "",
+        f"Made by `{command}` at commit `{prov['commit']}` with jax {prov['jax']}, on: {machine()}.",
+        "A trial-step is one time step of one trial (forward, gradient, and once per sequence the update), "
+        "counted over the sequences' true lengths; `padded` counts the steps the program computes. "
+        "Each line trains the paper's net for the task with the real trainer (`train.make_train`) for "
+        f"{table['seconds'].iloc[0]:.0f} s or more after compiling. Every number here is from `bench.csv`.", "",
+        "| net | configuration | engine | trials | processes | M trial-steps/s | M padded/s | sequences/s |"
+        " compile s |", "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['net']} | {r['config']} | {r['engine']} | {r['trials']} | {r['processes']} | "
+                     f"{r['trial_steps_per_s'] / 1e6:.2f} | {r['padded_steps_per_s'] / 1e6:.2f} | "
+                     f"{r['sequences_per_s']:,.0f} | {r['compile_s']:.1f} |")
+    estimate = paper_estimate(table)
+    total_steps = sum(s for _, s, _ in estimate)
+    total_hours = sum(h for _, _, h in estimate)
+    lines += ["", "## Time to reproduce the paper, estimated from these rates", "",
+              "The paper's LSTM rows at the paper's trial counts and mean sequences to success "
+              "(`bench.PAPER_WORKLOAD`; failed trials that run to their caps come on top), at the rate measured "
+              "for the closest net at its paper trial count (auto engine, one process), two rows at a time:", "",
+              "| experiment | trial-steps | hours |", "|---|---|---|"]
+    lines += [f"| {exp} | {steps:.3g} | {hours:.2f} |" for exp, steps, hours in estimate]
+    lines += [f"| all | {total_steps:.3g} | {total_hours:.2f} |", ""]
+    (out / "README.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,53 @@
+"""The fast paths are the real trainer: the benchmark computes what the trainer computes, the trial axis
+split over devices gives the same numbers, and the bench command reports what the issue asks for."""
+import json
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from lstm97 import bench
+from lstm97.train import make_train, train_row, trial_keys
+from tests.test_train import TINY, _numbers
+
+
+def test_bench_computes_what_the_trainer_computes():
+    setting = bench.Setting("exp4", (("T", "20"),), trials=4, chunk=5, engine="lanes")
+    result, state = bench.run_one(setting, chunks=2)
+    row = bench.bench_row(setting)
+    train = make_train(row)
+    ref = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, 4))
+    for _ in range(3):                                  # the warm-up chunk and the two timed ones
+        ref = jax.jit(train.chunk)(ref)
+    for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(ref.params)):
+        np.testing.assert_array_equal(a, b)
+    assert result["sequences_per_trial"] == 15
+    assert result["weights_crc32"] == bench.run_one(setting, chunks=2)[0]["weights_crc32"]
+    assert {"trial_steps_per_s", "sequences_per_s", "compile_s", "trials", "processes", "device"} <= set(result)
+
+
+@pytest.mark.parametrize("engine", ["scan", "lanes"])
+def test_trials_sharded_over_devices_give_the_same_numbers(engine):
+    """conftest makes two CPU devices; three trials are padded to four and split two and two."""
+    assert jax.device_count() == 2
+    row = TINY.scaled(engine=engine, cap=600, chunk=100)
+    sharded = train_row(row, seed=0, shard=True)
+    single = train_row(row, seed=0, shard=False)
+    assert len(sharded) == 3
+    assert _numbers(sharded) == _numbers(single)
+
+
+def test_bench_cli_json_and_bad_input():
+    run = lambda *args: subprocess.run([sys.executable, "-m", "lstm97", "bench", *args], capture_output=True,
+                                       text=True, timeout=300)
+    ok = run("exp4", "T=20", "--trials", "3", "--seconds", "0.2", "--chunk", "5", "--json")
+    assert ok.returncode == 0, ok.stderr
+    result = json.loads(ok.stdout)
+    assert result["trials"] == 3 and result["processes"] == 1 and result["trial_steps_per_s"] > 0
+    for args, text in [(("exp9",), "unknown task"), (("exp4", "T=15"), "multiple of 10"),
+                       (("exp4", "--trials", "0"), "positive integer"), (("exp4", "--seconds", "nan"), "positive"),
+                       (("exp2c", "p=100", "q=100", "--engine", "lanes"), "lanes engine")]:
+        bad = run(*args)
+        assert bad.returncode == 2 and text in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
