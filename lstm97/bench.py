@@ -86,7 +86,7 @@ def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
     chunk); returns the measurements and the final trainer state."""
     row = bench_row(setting)
     train = make_train(row)
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials))
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials), jnp.arange(setting.trials))
     start = time.perf_counter()
     chunk = jax.jit(train.chunk, donate_argnums=0).lower(state).compile()
     compile_s = time.perf_counter() - start

@@ -16,6 +16,9 @@ class PaperRef:
     sequences: float | None            # mean sequences to success; None where the paper gives none
     note: str = ""
     weights: int | None = None         # only for rows we cannot build (the chunker)
+    st1: float | None = None           # exp 3: mean sequences until ST1 (Tables 4, 5)
+    test_wrong: float | None = None    # exps 3-6: wrong of 2,560 test sequences (exp 3: the fraction × 2,560)
+    test_error: float | None = None    # exps 3c, 5: the test error column (3c: difference to the mean; 5: "MSE")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Row:
     construction: Any = None           # construction.Construction: add the cell once the loss plateaus
     chunk: int = 1000                  # sequences per compiled chunk (progress, early stop)
     engine: str = "auto"               # "lanes" (forward rule, trials as SIMD lanes), "scan" (jax.grad), "auto"
+    test_sequences: int = 0            # after training: each trial's net on this many fresh sequences (exps 3-6)
     run: bool = True                   # False: paper row kept in the table but not reproduced
     pilot: bool = False                # a trial of another reading, not a row of the paper's tables
     note: str = ""
@@ -95,4 +99,6 @@ class Row:
             fields += (self.construction,)
         if self.engine_used != "scan":          # float rounding differs between the engines
             fields += (self.engine_used,)
+        if self.test_sequences:
+            fields += (self.test_sequences,)
         return f"{zlib.crc32(repr(fields).encode()):08x}"

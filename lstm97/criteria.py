@@ -31,8 +31,8 @@ class Streak:
     def init(self) -> StreakState:
         return StreakState(streak=jnp.int32(0), success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
 
-    def update(self, state: StreakState, seqs: jax.Array, correct: jax.Array) -> StreakState:
-        """``seqs`` counts the sequences presented including the one just judged."""
+    def update(self, state: StreakState, seqs: jax.Array, correct: jax.Array, error: jax.Array = 0.0) -> StreakState:
+        """``seqs`` counts the sequences presented including the one just judged; ``error`` is unused."""
         streak = jnp.where(correct, state.streak + 1, 0)
         newly = (streak >= self.window) & (state.success_at < 0)
         learned = (streak >= max(self.window // 10, 1)) & (state.learned_at < 0)
@@ -42,3 +42,118 @@ class Streak:
     def failed(self, state: StreakState, seqs: jax.Array, cap: int) -> jax.Array:
         """True once success can no longer start within the cap."""
         return (state.success_at < 0) & (seqs - state.streak >= cap)
+
+
+class RecentState(NamedTuple):
+    wrong: jax.Array        # (window,) 1 where that recent sequence was judged wrong (ring buffer)
+    errors: jax.Array       # (window,) its mean absolute error at the judged steps
+    success_at: jax.Array   # sequences presented when the rule was first met; -1 while not
+    learned_at: jax.Array   # unused (-1): kept so every criterion reports the same columns
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A rule on the ``window`` most recent training sequences (Table 11, Sec. 5.4-5.6; decisions 12, 13).
+
+    ST3(β) of exps 4 and 6: ``Recent(2000, fewer_wrong_than=1, mean_below=β)``: all of the 2,000 most recent
+    sequences correct and their average absolute error (at the judged steps, decision 12) below β.
+    Exp 5's rule: ``Recent(2000, fewer_wrong_than=n_seq)``: fewer than n_seq of the 2,000 most recent
+    sequences wrong. "Sequences to success" is the number presented when the rule is first met (decision 13);
+    it cannot be met before ``window`` sequences. A trial not successful after ``cap`` sequences has failed."""
+
+    window: int = 2000
+    fewer_wrong_than: int = 1
+    mean_below: float | None = None
+    squared: bool = False           # decision 12's other reading: mean squared error
+
+    def init(self) -> RecentState:
+        return RecentState(wrong=jnp.zeros(self.window, jnp.int32), errors=jnp.zeros(self.window),
+                           success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
+
+    def update(self, state: RecentState, seqs: jax.Array, correct: jax.Array, error: jax.Array) -> RecentState:
+        slot = (seqs - 1) % self.window
+        wrong = state.wrong.at[slot].set(1 - correct.astype(jnp.int32))
+        errors = state.errors.at[slot].set(error ** 2 if self.squared else error)
+        met = (seqs >= self.window) & (wrong.sum() < self.fewer_wrong_than)
+        if self.mean_below is not None:
+            met = met & (errors.mean() < self.mean_below)
+        return state._replace(wrong=wrong, errors=errors,
+                              success_at=jnp.where(met & (state.success_at < 0), seqs, state.success_at))
+
+    def failed(self, state: RecentState, seqs: jax.Array, cap: int) -> jax.Array:
+        return (state.success_at < 0) & (seqs >= cap)
+
+
+class CheckState(NamedTuple):
+    st1_at: jax.Array       # sequences presented at the first check where the first rule (ST1) held; -1 if none
+    success_at: jax.Array   # ... where the whole rule held (the trial's stop); -1 while not
+    learned_at: jax.Array   # unused (-1)
+
+
+def _check_init() -> CheckState:
+    return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """Exp 3's ST1 and ST2 (Sec. 5.3, Tables 4-6; decision 14): at each check a fresh set of ``size``
+    sequences; ST1 holds when at most ``max_wrong`` are misclassified (3a: none; 3b: fewer than 6), ST2 when
+    also their mean absolute error is below ``mean_below`` (3a: 0.01, 3b: 0.04; 3c's single rule: none
+    misclassified and mean absolute difference to the noise-free target below 0.015). Errors are taken
+    against the task's noise-free target (``clean_target``; the target itself outside 3c). The trial stops
+    at ST2; checks run every ``Row.chunk`` training sequences."""
+
+    size: int = 256
+    max_wrong: int = 0
+    mean_below: float = 0.01
+
+    def init(self) -> CheckState:
+        return _check_init()
+
+    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
+        return state
+
+    def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
+        return (state.success_at < 0) & (seqs >= cap)
+
+    def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
+        batch = jax.vmap(task.sample)(jax.random.split(key, self.size))
+        wrong, mean_error = test_errors(task, outputs_of(batch), batch)
+        st1 = wrong.sum() <= self.max_wrong
+        st2 = st1 & (mean_error.mean() < self.mean_below)
+        return state._replace(st1_at=jnp.where(st1 & (state.st1_at < 0), seqs, state.st1_at),
+                              success_at=jnp.where(st2 & (state.success_at < 0), seqs, state.success_at))
+
+
+def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:
+    """Per sequence of a batch: misclassified (ABS(β) against the noise-free target) and the mean absolute
+    error over the judged steps and output units."""
+    target = jax.vmap(task.clean_target)(batch) if hasattr(task, "clean_target") else batch.target
+    err = jnp.abs(outputs - target) * batch.judge[..., None]
+    wrong = (err.max(axis=(1, 2)) >= task.threshold)
+    mean_error = err.sum(axis=(1, 2)) / jnp.maximum(batch.judge.sum(axis=1) * outputs.shape[-1], 1.0)
+    return wrong, mean_error
+
+
+@dataclass(frozen=True)
+class ReberSets:
+    """Exp 1's success (Sec. 5.1, decision 7): every symbol of every string of both the training and the test
+    set predicted correctly: at every judged step, each legal successor's output above every illegal one's.
+    Checked every ``Row.chunk`` training sequences on the trial's own set pair."""
+
+    def init(self) -> CheckState:
+        return _check_init()
+
+    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
+        return state
+
+    def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
+        return (state.success_at < 0) & (seqs >= cap)
+
+    def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
+        from lstm97.tasks.exp1 import legal_correct
+        ok = jnp.bool_(True)
+        for which in ("train", "test"):
+            batch, legal = task.variant_sets(which, variant)
+            ok = ok & jnp.all(jax.vmap(legal_correct)(outputs_of(batch), legal, batch.judge))
+        return state._replace(success_at=jnp.where(ok & (state.success_at < 0), seqs, state.success_at))

@@ -18,7 +18,8 @@ from lstm97.config import Row
 from lstm97.sweep import job_path, load_job, provenance, write_atomic
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "sequences", "presented",
-                 "learned_at", "grown_at", "reason", "final_error", "wall_s"]
+                 "learned_at", "grown_at", "reason", "final_error", "wall_s",
+                 "st1_at", "test_sequences", "test_wrong", "test_mean_error"]    # the last four: exps 3-6
 
 
 def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
@@ -33,6 +34,10 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
         mean = float(seqs.mean()) if len(seqs) else math.nan
         mean_ci = stats.mean_interval(seqs)
         paper = row.paper
+        ok = t[t["success"].astype(bool)] if n else t
+        col = lambda name: (ok[name].to_numpy(dtype=float) if name in ok and len(ok) else np.array([]))
+        st1, test_wrong, test_error = col("st1_at"), col("test_wrong"), col("test_mean_error")
+        st1 = st1[st1 >= 0]
         lines.append({
             "row": row.label, "cell": row.cell if row.run else "not run",
             "weights": row.weights if row.run else (getattr(paper, "weights", None) or math.nan),
@@ -46,7 +51,13 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
             "median_learned_at": float(np.median(learned)) if len(learned) else math.nan,
             "learned_trials": len(learned), "diverged": int((t["reason"] == "diverged").sum()) if n else 0,
             "cap": row.cap,
-            "paper_success_pct": paper.success_pct if paper else math.nan,
+            "mean_st1": float(st1.mean()) if len(st1) else math.nan,
+            "mean_test_wrong": float(np.nanmean(test_wrong)) if len(test_wrong) else math.nan,
+            "max_test_wrong": float(np.nanmax(test_wrong)) if len(test_wrong) else math.nan,
+            "mean_test_error": float(np.nanmean(test_error)) if len(test_error) else math.nan,
+            "paper_st1": _opt(paper, "st1"), "paper_test_wrong": _opt(paper, "test_wrong"),
+            "paper_test_error": _opt(paper, "test_error"),
+            "paper_success_pct": paper.success_pct if paper and paper.success_pct is not None else math.nan,
             "paper_sequences": paper.sequences if paper and paper.sequences else math.nan,
             "verdict": (stats.verdict(ci, mean, paper.success_pct if paper else None,
                                       paper.sequences if paper else None) if n
@@ -54,6 +65,11 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
             "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
         })
     return pd.DataFrame(lines)
+
+
+def _opt(paper, name: str) -> float:
+    value = getattr(paper, name, None) if paper else None
+    return math.nan if value is None else float(value)
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -68,17 +84,24 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
            f"({meta.get('date', '?')}; jax {meta.get('jax', '?')}, {meta.get('device', '?')}, "
            f"{meta.get('cpus', '?')} CPUs; jobs trained for {_num(meta.get('jobs_wall_s_total', math.nan))} s in "
            f"all; each job's own commit and time are in run.json and jobs/).", "",
-           "Success: k/n trials with an exact 95 % interval. Sequences: training sequences presented before the "
-           "successful run of correct sequences began, over successful trials only (mean with a bootstrap 95 % "
-           "interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
-           "sequences. Verdict: reproduced when the paper's rate lies in our interval and our mean is within "
-           "×0.5–×2 of the paper's; partly when one of the two holds; pending: not finished yet (`make exp2` "
-           "resumes it). Rows marked [..] are pilots of other readings (4 trials; docs/deviations.md).", "",
+           "Success: k/n trials with an exact 95 % interval. " + SEQUENCES.get(meta.get("experiment"), "") +
+           " Verdict: reproduced when the paper's rate lies in our interval and our mean is within ×0.5–×2 of the "
+           "paper's; partly when one of the two holds; pending: not finished yet (the same `make` target resumes "
+           "it). Rows marked [..] are pilots of other readings (docs/deviations.md).", "",
            "| row | cell | weights | lr | success | % [95% CI] | paper % | mean sequences [95% CI] | median | "
            "range | learned | paper sequences | cap | verdict | note |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    if extra_columns(summary):
+        out[-2] = out[-2].replace("| learned |", "| ST1 (paper) | test wrong of 2,560: mean, max (paper) | "
+                                  "test error (paper) |")
+        out[-1] = "|" + "---|" * 17
     for r in summary.itertuples():
         ran = r.trials > 0
+        learned = [_num(r.median_learned_at)]
+        if extra_columns(summary):
+            learned = [f"{_num(r.mean_st1)} ({_num(r.paper_st1)})",
+                       f"{_num(r.mean_test_wrong, 1)}, {_num(r.max_test_wrong)} ({_num(r.paper_test_wrong, 1)})",
+                       f"{_num(r.mean_test_error, 4)} ({_num(r.paper_test_error, 4)})"]
         out.append(" | ".join([
             f"| {r.row}", r.cell, _num(r.weights), f"{r.learning_rate:g}",
             f"{r.successes}/{r.trials}" if ran else r.verdict,
@@ -87,9 +110,14 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
             f"{_num(r.mean_sequences)} [{_num(r.mean_ci_low)}, {_num(r.mean_ci_high)}]" if ran else "–",
             _num(r.median_sequences),
             f"{_num(r.min_sequences)}–{_num(r.max_sequences)}" if r.successes else "–",
-            _num(r.median_learned_at), _num(r.paper_sequences), f"{r.cap:,}", r.verdict, r.note or "",
+            *learned, _num(r.paper_sequences), f"{r.cap:,}", r.verdict, r.note or "",
         ]) + " |")
     return "\n".join(out) + "\n"
+
+
+def extra_columns(summary: pd.DataFrame) -> bool:
+    """Exps 3-6 report ST1 and the 2,560-sequence tests beside the paper's."""
+    return bool(summary[["paper_st1", "paper_test_wrong", "paper_test_error"]].notna().any().any())
 
 
 def trials_frame(records: list[dict]) -> pd.DataFrame:
@@ -100,7 +128,8 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
                  meta: dict) -> pd.DataFrame:
     summary = summarise(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-    write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment), meta))
+    write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
+                                                 {"experiment": experiment, **meta}))
     return summary
 
 
@@ -159,4 +188,29 @@ def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tup
         plots.close(fig)
 
 
-TITLES = {"exp2": "Experiment 2: Tables 2 and 3 (and task 2b), ours beside the paper's"}
+SEQUENCES = {
+    "exp1": "Sequences: training strings presented when every string of the trial's training and test set was "
+            "first predicted correctly (checked every 1 % of the paper's mean), over successful trials (mean with a "
+            "bootstrap 95 % interval, median, range).",
+    "exp2": "Sequences: training sequences presented before the successful run of correct sequences began, over "
+            "successful trials only (mean with a bootstrap 95 % interval, median, range). *Learned*: median "
+            "sequences before the first run of 1,000 correct sequences.",
+    "exp3": "Sequences: training sequences presented when ST2 (3c: its single rule) first held on a fresh set of 256 "
+            "(checked every 1 % of the paper's mean), over successful trials; ST1 likewise. Test: the final net "
+            "on 2,560 fresh sequences, mean over successful trials (paper: its fraction × 2,560).",
+    "exp4": "Sequences: training sequences presented when ST3(0.01) first held (the 2,000 most recent all correct, "
+            "their mean absolute error below 0.01), over successful trials. Test: the final net on 2,560 fresh "
+            "sequences, mean and worst over successful trials.",
+    "exp5": "Sequences: training sequences presented when fewer than n_seq of the 2,000 most recent had an error "
+            "above 0.04, over successful trials. Test: the final net on 2,560 fresh sequences (wrong: error ≥ 0.04; "
+            "error: mean absolute error, the paper's \"MSE\" column read as such).",
+    "exp6": "Sequences: training sequences presented when ST3(0.1) first held, over successful trials. Test: the "
+            "final net on 2,560 fresh sequences (wrong: some output off by 0.3 or more).",
+}
+
+TITLES = {"exp1": "Experiment 1: Table 1 (embedded Reber grammar), ours beside the paper's",
+          "exp2": "Experiment 2: Tables 2 and 3 (and task 2b), ours beside the paper's",
+          "exp3": "Experiment 3: Tables 4, 5 and 6 (noise and signal on one channel), ours beside the paper's",
+          "exp4": "Experiment 4: Table 7 (the adding problem), ours beside the paper's",
+          "exp5": "Experiment 5: Table 8 (the multiplication problem), ours beside the paper's",
+          "exp6": "Experiment 6: Table 9 (temporal order), ours beside the paper's"}

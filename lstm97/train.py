@@ -40,10 +40,11 @@ class TrialState(NamedTuple):
     diverged: jax.Array
     recent_error: jax.Array  # moving average (rate 1/100) of each sequence's largest judged error
     growth: Any = ()         # construction.GrowthState for rows built sequentially (exp 2a/2b option)
+    variant: Any = 0         # the data variant of tasks with several (exp 1: trial i uses set pair i mod 3)
 
 
 class Train(NamedTuple):
-    init: Callable[[jax.Array], TrialState]          # one trial (vmap it over the trial keys)
+    init: Callable[[jax.Array, jax.Array], TrialState]   # one trial from its key and index (vmap it)
     chunk: Callable[[TrialState], TrialState]        # a whole batch: every leaf has the trial axis first
 
 
@@ -86,7 +87,9 @@ def make_train(row: Row) -> Train:
     optimiser = optax.sgd(row.learning_rate)
     learn = make_learn(row, cell, optimiser)
 
-    def init(key: jax.Array) -> TrialState:
+    variants = getattr(task, "variants", 1)
+
+    def init(key: jax.Array, index: jax.Array) -> TrialState:
         k_init, k_stream = jax.random.split(key)
         params = cell.init_params(k_init)
         growth = ()
@@ -94,15 +97,17 @@ def make_train(row: Row) -> Train:
             params, growth = row.construction.init(params)
         return TrialState(params=params, opt_state=optimiser.init(params), key=k_stream,
                           seqs=jnp.int32(0), crit=criterion.init(), done=jnp.bool_(False),
-                          diverged=jnp.bool_(False), recent_error=jnp.float32(1.0), growth=growth)
+                          diverged=jnp.bool_(False), recent_error=jnp.float32(1.0), growth=growth,
+                          variant=(index % variants).astype(jnp.int32))
 
     def draw(state: TrialState) -> tuple[jax.Array, Sequence]:
         key, k_seq = jax.random.split(state.key)
-        return key, task.sample(k_seq)
+        return key, (task.sample_variant(k_seq, state.variant) if variants > 1 else task.sample(k_seq))
 
     def settle(state: TrialState, key, seq: Sequence, params, opt_state, loss, outputs) -> TrialState:
         """One trial's bookkeeping after its sequence: criterion, stop, divergence, frozen when done."""
         correct, worst = judge(outputs, seq, task.threshold)
+        error = mean_error(outputs, seq)
         active = ~state.done
         keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(active, n, o), new, old)
         seqs = state.seqs + active.astype(jnp.int32)
@@ -110,24 +115,68 @@ def make_train(row: Row) -> Train:
         if row.construction is not None:
             params, growth = row.construction.update(growth, params, loss, seqs)
             growth = keep(growth, state.growth)
-        crit = keep(criterion.update(state.crit, seqs, correct), state.crit)
+        crit = keep(criterion.update(state.crit, seqs, correct, error), state.crit)
         diverged = state.diverged | (active & ~jnp.isfinite(loss))
         done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, row.cap)
         recent = jnp.where(active, state.recent_error + 0.01 * (worst - state.recent_error),
                            state.recent_error)
         return TrialState(params=keep(params, state.params), opt_state=keep(opt_state, state.opt_state),
                           key=key, seqs=seqs, crit=crit, done=done, diverged=diverged,
-                          recent_error=recent, growth=growth)
+                          recent_error=recent, growth=growth, variant=state.variant)
 
     def present(state: TrialState, _) -> tuple[TrialState, None]:
         keys, seqs = jax.vmap(draw)(state)
         params, opt_state, loss, outputs = learn(state.params, state.opt_state, seqs)
         return jax.vmap(settle)(state, keys, seqs, params, opt_state, loss, outputs), None
 
+    def outputs_of(params: Params) -> Callable[[Sequence], jax.Array]:
+        """The net's outputs on a batch of sequences (no learning)."""
+        return jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])
+
+    def check(state: TrialState) -> TrialState:
+        """Criteria judged on test sets (exps 1 and 3) look at every trial after each chunk."""
+        key = jax.random.fold_in(state.key, CHECK_STREAM)
+        crit = criterion.check(state.crit, outputs_of(state.params), task, key, state.variant, state.seqs)
+        crit = jax.tree.map(lambda n, o: jnp.where(state.done, o, n), crit, state.crit)
+        return state._replace(crit=crit, done=state.done | (crit.success_at >= 0))
+
     def chunk(state: TrialState) -> TrialState:
-        return jax.lax.scan(present, state, None, length=row.chunk)[0]
+        state = jax.lax.scan(present, state, None, length=row.chunk)[0]
+        return jax.vmap(check)(state) if hasattr(criterion, "check") else state
 
     return Train(init, chunk)
+
+
+CHECK_STREAM, TEST_STREAM = 0x0C4EC4, 0x7E57    # fold_in constants: test sequences apart from training ones
+
+
+def mean_error(outputs: jax.Array, seq: Sequence) -> jax.Array:
+    """Mean absolute error over the judged steps and output units of one sequence (decision 12's average)."""
+    err = jnp.abs(outputs - seq.target) * seq.judge[:, None]
+    return err.sum() / jnp.maximum(seq.judge.sum() * outputs.shape[-1], 1.0)
+
+
+def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict[str, np.ndarray]:
+    """After training (exps 3-6, decision 15): each trial's final net on ``size`` fresh sequences of its own
+    test stream; per trial the number misclassified and the mean absolute error (against the noise-free
+    target in exp 3c, where it is the paper's "average difference to mean")."""
+    from lstm97.criteria import test_errors
+    cell, task = make_cell(row.arch), row.task
+
+    def one(params: Params, key: jax.Array):
+        keys = jax.random.split(jax.random.fold_in(key, TEST_STREAM), size).reshape(-1, batch, 2)
+
+        def part(keys):
+            seqs = jax.vmap(task.sample)(keys)
+            outputs = jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])(seqs)
+            wrong, err = test_errors(task, outputs, seqs)
+            return wrong.sum(), err.sum()
+
+        wrong, err = jax.lax.map(part, keys)
+        return wrong.sum(), err.sum() / size
+
+    wrong, err = jax.jit(jax.vmap(one))(state.params, state.key)
+    return {"test_wrong": np.asarray(wrong), "test_mean_error": np.asarray(err)}
 
 
 def placement(trials: int, shard: bool | None = None) -> tuple[int, Any]:
@@ -160,7 +209,7 @@ def train_row(row: Row, seed: int = 0, trials: int | None = None,
     trials = row.trials if trials is None else trials
     lanes_, sharding = placement(trials, shard)
     train = make_train(row)
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, lanes_))
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, lanes_), jnp.arange(lanes_))
     finished_at = np.full(trials, np.nan)
     tag = np.array(f"{row.fingerprint()}/{seed}/{trials}")
     elapsed = 0.0
@@ -184,7 +233,9 @@ def train_row(row: Row, seed: int = 0, trials: int | None = None,
             saved = time.perf_counter()
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
-    return trial_rows(row, seed, jax.tree.map(lambda leaf: np.asarray(leaf)[:trials], state), finished_at)
+    state = jax.tree.map(lambda leaf: np.asarray(leaf)[:trials], state)
+    tests = final_test(row, state, row.test_sequences) if row.test_sequences else {}
+    return trial_rows(row, seed, state, finished_at, tests)
 
 
 def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at: np.ndarray,
@@ -215,13 +266,15 @@ def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray,
         return fresh, finished_at, 0.0
 
 
-def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list[dict]:
+def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: dict | None = None) -> list[dict]:
     success_at = np.asarray(state.crit.success_at)
     seqs = np.asarray(state.seqs)
     diverged = np.asarray(state.diverged)
     err = np.asarray(state.recent_error)
     learned_at = np.asarray(getattr(state.crit, "learned_at", np.full(len(seqs), -1)))
     grown_at = np.asarray(state.growth.grown_at) if state.growth != () else np.full(len(seqs), -1)
+    st1_at = np.asarray(getattr(state.crit, "st1_at", np.full(len(seqs), -1)))
+    tests = tests or {}
     rows = []
     for i in range(len(seqs)):
         success = bool(success_at[i] >= 0)
@@ -233,4 +286,9 @@ def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray) -> list
             "reason": reason, "final_error": float(err[i]),
             "wall_s": round(float(wall[i]), 3),
         })
+        if "st1_at" in state.crit._fields:
+            rows[-1]["st1_at"] = int(st1_at[i])
+        if tests:
+            rows[-1].update(test_sequences=row.test_sequences, test_wrong=int(tests["test_wrong"][i]),
+                            test_mean_error=float(tests["test_mean_error"][i]))
     return rows

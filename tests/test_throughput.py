@@ -18,7 +18,7 @@ def test_bench_computes_what_the_trainer_computes():
     result, state = bench.run_one(setting, chunks=2)
     row = bench.bench_row(setting)
     train = make_train(row)
-    ref = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, 4))
+    ref = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, 4), jax.numpy.arange(4))
     for _ in range(3):                                  # the warm-up chunk and the two timed ones
         ref = jax.jit(train.chunk)(ref)
     for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(ref.params)):

@@ -168,7 +168,7 @@ def make_set_pairs(seed: int = 0, max_len: int = 40, distinct: bool = False) -> 
 
 @dataclass(frozen=True)
 class Task1:
-    pair: int = 0           # which of the 3 train/test set pairs (Sec. 5.1)
+    pair: int = 0           # which of the 3 train/test set pairs (Sec. 5.1); -1: all three, trial i uses i mod 3
     seed: int = 0           # seed of the sets; trials of one row share it, their init keys differ
     max_len: int = 40       # cap on string length; P(longer) = 5.7e-5, such strings are redrawn
     distinct: bool = False  # True: no string twice within a set (the paper does not say; spec §2)
@@ -182,8 +182,9 @@ class Task1:
     n_out = 7
 
     def __post_init__(self):
-        if not 0 <= self.pair < PAIRS:
-            raise TaskError(f"exp1: pair must be 0, 1 or 2 (the paper's 3 train/test pairs), got {self.pair}")
+        if not -1 <= self.pair < PAIRS:
+            raise TaskError(f"exp1: pair must be 0, 1 or 2 (one of the paper's 3 train/test pairs) or -1 (all "
+                            f"three), got {self.pair}")
         if self.seed < 0:
             raise TaskError(f"exp1: seed must be non-negative, got {self.seed}")
         if self.max_len < 20:
@@ -194,7 +195,37 @@ class Task1:
 
     @cached_property
     def sets(self) -> tuple[ReberSet, ReberSet]:
-        return make_sets(self.seed, self.pair, self.max_len, self.distinct)
+        return make_sets(self.seed, max(self.pair, 0), self.max_len, self.distinct)
+
+    @property
+    def variants(self) -> int:
+        """Data variants the trials of a row cycle through (train.py): the 3 set pairs when ``pair == -1``."""
+        return PAIRS if self.pair == -1 else 1
+
+    @cached_property
+    def _stacked(self) -> dict[str, np.ndarray]:
+        """Every pair's training and test sets stacked on a leading pair axis (one pair when ``pair >= 0``)."""
+        pairs = range(PAIRS) if self.pair == -1 else (self.pair,)
+        built = [make_sets(self.seed, p, self.max_len, self.distinct) for p in pairs]
+        out = {}
+        for i, which in enumerate(("train", "test")):
+            out[f"{which}_x"] = np.stack([b[i].x for b in built])
+            out[f"{which}_length"] = np.stack([b[i].length for b in built])
+            out[f"{which}_legal"] = np.stack([b[i].legal for b in built])
+        return out
+
+    def variant_sets(self, which: str, variant: jax.Array) -> tuple[Sequence, jax.Array]:
+        """The training or test set of data variant ``variant`` (traceable) as a batched ``Sequence`` and its
+        legal sets."""
+        s = self._stacked
+        x, length = jnp.asarray(s[f"{which}_x"])[variant], jnp.asarray(s[f"{which}_length"])[variant]
+        return jax.vmap(string_sequence)(x, length), jnp.asarray(s[f"{which}_legal"])[variant]
+
+    def sample_variant(self, key: jax.Array, variant: jax.Array) -> Sequence:
+        """A string picked at random from the training set of data variant ``variant``."""
+        s = self._stacked
+        i = jax.random.randint(key, (), 0, s["train_x"].shape[1])
+        return string_sequence(jnp.asarray(s["train_x"])[variant, i], jnp.asarray(s["train_length"])[variant, i])
 
     @property
     def train_set(self) -> ReberSet:

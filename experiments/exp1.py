@@ -1,0 +1,29 @@
+"""Experiment 1 (Sec. 5.1): the embedded Reber grammar, Table 1.
+
+Five LSTM rows (4 blocks of size 1 or 3 blocks of size 2; learning rates 0.1, 0.2, 0.5), 30 trials each:
+3 train/test set pairs × 10 initialisations (trial i uses pair i mod 3). A trial succeeds when every
+symbol of every string of its training and test set is predicted correctly (decision 7), checked every
+1 % of the paper's mean (decision 14). Table 1's competitors are listed with the paper's numbers, not run.
+"""
+from lstm97.cells import RNN1997
+from lstm97.config import Row
+from lstm97.criteria import ReberSets
+from lstm97.nets import lstm_1
+from lstm97.paper import TABLE1, TABLE1_OTHERS, TRIALS
+from lstm97.tasks import make_task
+
+
+def _rows():
+    task = make_task("exp1", pair=-1)
+    for (blocks, size, lr), ref in TABLE1.items():
+        check = max(10, ref.sequences // 100 // 10 * 10)          # decision 14: at most 1 % of the mean
+        yield Row("exp1", f"LSTM {blocks} blocks x {size} lr={lr:g}", "exp1", task, lstm_1(blocks), lr,
+                  TRIALS["exp1"], 3 * ref.sequences, ReberSets(), paper=ref, chunk=check,
+                  note=f"checked every {check} strings")
+    for (method, hidden, lr), ref in TABLE1_OTHERS.items():
+        yield Row("exp1", f"{method} {hidden}" + (f" lr={lr:g}" if lr else ""), "exp1", task,
+                  RNN1997(n_in=7, n_out=7, symbolic=True), lr or 0.1, TRIALS["exp1"], 1, ReberSets(), paper=ref,
+                  run=False, note="not run: the paper quotes the cited paper's numbers")
+
+
+ROWS = tuple(_rows())

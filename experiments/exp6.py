@@ -1,0 +1,22 @@
+"""Experiment 6 (Sec. 5.6): temporal order, Table 9.
+
+6a: 2 blocks of size 2 (156 weights), 4 classes, learning rate 0.5, 20 trials; 6b: 3 blocks of size 2
+(308 weights), 8 classes, learning rate 0.1, 10 trials. Stop: ST3(0.1) (all of the 2,000 most recent
+sequences correct, every output within 0.3, and their mean absolute error below 0.1); then 2,560 tests.
+"""
+from lstm97.config import Row
+from lstm97.criteria import Recent
+from lstm97.nets import lstm_6
+from lstm97.paper import TABLE9, TEST_SET, TRIALS
+from lstm97.tasks import make_task
+
+
+def _rows():
+    for task, blocks, lr in (("6a", 2, 0.5), ("6b", 3, 0.1)):
+        ref = TABLE9[task]
+        yield Row("exp6", task, f"exp{task}", make_task(f"exp{task}"), lstm_6(blocks), lr, TRIALS[f"exp{task}"],
+                  3 * ref.sequences, Recent(2000, fewer_wrong_than=1, mean_below=0.1), paper=ref, chunk=2000,
+                  test_sequences=TEST_SET)
+
+
+ROWS = tuple(_rows())
