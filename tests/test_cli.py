@@ -24,7 +24,6 @@ def cli(*args):
     (["sample", "exp2c", "zz=3"], "no option"),
     (["sample", "exp2c", "--n", "0"], "positive integer"),
     (["sample", "exp5", "T=15"], "multiple of 10"),
-    (["run", "exp4"], "not yet implemented"),
     (["describe", "exp2c", "q=77"], "no paper row"),
     (["run", "exp42"], "unknown experiment"),
     (["run", "exp2", "--trials", "-1"], "positive integer"),

@@ -1,4 +1,6 @@
-"""ABS(β) judgements and exp 2's 'N successive correct sequences' rule on hand-made outputs."""
+"""The paper's criteria on hand-made outputs: ABS(β), exp 2's 'N successive correct sequences', ST3(β) and
+exp 5's n_seq rule on the training stream, exp 3's ST1/ST2 on test sets, exp 1's legal-successor test."""
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -62,3 +64,86 @@ def test_streak_handles_arrays():
     rule = Streak(window=2)
     state = rule.update(rule.init(), jnp.int32(1), jnp.bool_(True))
     assert np.asarray(state.streak) == 1
+
+
+# --- exps 1, 3-6 (Table 11, decisions 7, 12-14) ---------------------------------------------------------------
+
+from lstm97.criteria import Recent, ReberSets, TestSet, test_errors  # noqa: E402
+
+
+def _feed(rule, outcomes):
+    """Run a per-sequence rule over (correct, error) pairs; returns the final state."""
+    state = rule.init()
+    for i, (correct, error) in enumerate(outcomes, start=1):
+        state = rule.update(state, jnp.int32(i), jnp.bool_(correct), jnp.float32(error))
+    return state
+
+
+def test_st3_needs_the_whole_window_correct_and_a_low_mean_error():
+    st3 = Recent(window=5, fewer_wrong_than=1, mean_below=0.01)
+    assert int(_feed(st3, [(True, 0.005)] * 4).success_at) == -1           # not before the window is full
+    assert int(_feed(st3, [(True, 0.005)] * 5).success_at) == 5            # counted when first met (D13)
+    one_wrong = [(True, 0.005)] * 3 + [(False, 0.05)] + [(True, 0.005)] * 5
+    assert int(_feed(st3, one_wrong).success_at) == 9                      # the wrong one must leave the window
+    high_mean = [(True, 0.02)] * 10                                        # all correct, mean 0.02 ≥ 0.01
+    assert int(_feed(st3, high_mean).success_at) == -1
+
+
+def test_st3_squared_reading():
+    outcomes = [(True, 0.09)] * 5                                          # mean 0.09, mean square 0.0081
+    assert int(_feed(Recent(5, 1, 0.01), outcomes).success_at) == -1
+    assert int(_feed(Recent(5, 1, 0.01, squared=True), outcomes).success_at) == 5
+
+
+def test_exp5_rule_counts_wrong_sequences_in_the_window():
+    rule = Recent(window=10, fewer_wrong_than=3)                           # "fewer than n_seq" with n_seq = 3
+    three_wrong = [(False, 0.1)] * 3 + [(True, 0.0)] * 7
+    assert int(_feed(rule, three_wrong).success_at) == -1
+    assert int(_feed(rule, three_wrong + [(True, 0.0)]).success_at) == 11  # first wrong one left the window
+    assert int(_feed(rule, [(False, 0.1)] * 2 + [(True, 0.0)] * 8).success_at) == 10
+
+
+def test_recent_rule_fails_at_the_cap():
+    rule = Recent(window=5)
+    state = _feed(rule, [(False, 0.5)] * 7)
+    assert bool(rule.failed(state, jnp.int32(7), 7)) and not bool(rule.failed(state, jnp.int32(6), 7))
+
+
+def test_test_errors_against_the_noise_free_target():
+    task = make_task("exp3c", T=20, N=1)
+    batch = jax.vmap(task.sample)(jax.random.split(jax.random.PRNGKey(0), 64))
+    clean = jax.vmap(task.clean_target)(batch)
+    wrong, err = test_errors(task, clean, batch)                           # outputs = the conditional mean
+    assert not bool(wrong.any()) and float(err.max()) == 0.0
+    wrong, err = test_errors(task, clean + 0.11, batch)                    # off by 0.11 > 0.1: all wrong
+    assert bool(wrong.all()) and np.allclose(err, 0.11, atol=1e-6)
+
+
+def test_st1_st2_on_a_test_set():
+    task = make_task("exp3a", T=20, N=3)
+    rule = TestSet(size=32, max_wrong=0, mean_below=0.01)
+    perfect = lambda batch: batch.target                                   # the noise-free target itself
+    state = rule.check(rule.init(), perfect, task, jax.random.PRNGKey(1), 0, jnp.int32(300))
+    assert int(state.st1_at) == 300 and int(state.success_at) == 300
+    close = lambda batch: batch.target + 0.05                              # right class, mean error 0.05
+    state = rule.check(rule.init(), close, task, jax.random.PRNGKey(1), 0, jnp.int32(300))
+    assert int(state.st1_at) == 300 and int(state.success_at) == -1        # ST1 but not ST2
+    later = rule.check(state, perfect, task, jax.random.PRNGKey(2), 0, jnp.int32(600))
+    assert int(later.st1_at) == 300 and int(later.success_at) == 600       # the first ST1 is kept
+
+
+def test_reber_sets_need_every_legal_successor_on_top():
+    task = make_task("exp1", pair=-1, seed=0)
+    rule = ReberSets()
+
+    def legal_outputs(batch):                                              # 1 on legal successors, 0 elsewhere
+        for which in ("train", "test"):
+            b, legal = task.variant_sets(which, 1)
+            if b.x.shape == batch.x.shape and bool(jnp.all(b.x == batch.x)):
+                return legal.astype(jnp.float32)
+        raise AssertionError("unexpected batch")
+
+    state = rule.check(rule.init(), legal_outputs, task, jax.random.PRNGKey(0), 1, jnp.int32(90))
+    assert int(state.success_at) == 90
+    uniform = lambda batch: jnp.full(batch.target.shape, 0.5)             # ties: legal not above illegal
+    assert int(rule.check(rule.init(), uniform, task, jax.random.PRNGKey(0), 1, jnp.int32(90)).success_at) == -1

@@ -50,3 +50,14 @@ def test_absent_biases_stay_zero_and_fixed_biases_are_set():
     assert list(params["b_hidden"][6:9]) == [-2.0, -4.0, -6.0]
     assert abs(float(params["b_out"][0])) == 0.0
     assert float(abs(params["w_hidden_h"]).max()) <= 0.1
+
+
+def test_rows_of_exps_1_and_3_to_6_have_the_papers_weight_counts():
+    """Table 10's "w" column for every row we run."""
+    from lstm97.experiments import rows_of
+    expected = {"exp1": {264, 276}, "exp3": {102}, "exp4": {93}, "exp5": {93}, "exp6": {156, 308}}
+    for name, counts in expected.items():
+        rows = [r for r in rows_of(name) if r.run]
+        assert rows and {r.weights for r in rows} == counts, name
+    six = {r.label: r.weights for r in rows_of("exp6")}
+    assert six == {"6a": 156, "6b": 308}
