@@ -19,7 +19,8 @@ from lstm97.sweep import job_path, load_job, provenance, write_atomic
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
-                 "st1_at", "test_sequences", "test_wrong", "test_mean_error"]    # the last four: exps 3-6
+                 "st1_at", "test_sequences", "test_wrong", "test_mean_error", "test_error_hist",
+                 "test_confusion"]    # the last six: exps 3-6 (histogram over train.ERROR_BINS; exp 6's confusion)
 
 
 def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:

@@ -156,12 +156,19 @@ def mean_error(outputs: jax.Array, seq: Sequence) -> jax.Array:
     return err.sum() / jnp.maximum(seq.judge.sum() * outputs.shape[-1], 1.0)
 
 
+ERROR_BINS = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, np.inf)   # test-error histogram edges
+
+
 def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict[str, np.ndarray]:
     """After training (exps 3-6, decision 15): each trial's final net on ``size`` fresh sequences of its own
-    test stream; per trial the number misclassified and the mean absolute error (against the noise-free
-    target in exp 3c, where it is the paper's "average difference to mean")."""
+    test stream; per trial the number misclassified, the mean absolute error (against the noise-free target
+    in exp 3c, where it is the paper's "average difference to mean"), a histogram of the sequences' errors
+    over ``ERROR_BINS``, and for classification tasks (exp 6) the confusion matrix (true × predicted class,
+    the class being the most active output at the end)."""
     from lstm97.criteria import test_errors
     cell, task = make_cell(row.arch), row.task
+    classes = task.n_out if hasattr(task, "class_names") else 0
+    edges = jnp.asarray(ERROR_BINS[1:-1])
 
     def one(params: Params, key: jax.Array):
         keys = jax.random.split(jax.random.fold_in(key, TEST_STREAM), size).reshape(-1, batch, 2)
@@ -170,13 +177,24 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
             seqs = jax.vmap(task.sample)(keys)
             outputs = jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])(seqs)
             wrong, err = test_errors(task, outputs, seqs)
-            return wrong.sum(), err.sum()
+            hist = jnp.zeros(len(ERROR_BINS) - 1, jnp.int32).at[jnp.searchsorted(edges, err, side="right")].add(1)
+            confusion = jnp.zeros((max(classes, 1), max(classes, 1)), jnp.int32)
+            if classes:
+                last = jnp.argmax(seqs.judge, axis=1)
+                at_end = lambda a: jnp.take_along_axis(a, last[:, None, None], axis=1)[:, 0]
+                truth, guess = at_end(seqs.target).argmax(-1), at_end(outputs).argmax(-1)
+                confusion = confusion.at[truth, guess].add(1)
+            return wrong.sum(), err.sum(), hist, confusion
 
-        wrong, err = jax.lax.map(part, keys)
-        return wrong.sum(), err.sum() / size
+        wrong, err, hist, confusion = jax.lax.map(part, keys)
+        return wrong.sum(), err.sum() / size, hist.sum(0), confusion.sum(0)
 
-    wrong, err = jax.jit(jax.vmap(one))(state.params, state.key)
-    return {"test_wrong": np.asarray(wrong), "test_mean_error": np.asarray(err)}
+    wrong, err, hist, confusion = jax.jit(jax.vmap(one))(state.params, state.key)
+    out = {"test_wrong": np.asarray(wrong), "test_mean_error": np.asarray(err),
+           "test_error_hist": [";".join(map(str, h)) for h in np.asarray(hist)]}
+    if classes:
+        out["test_confusion"] = [";".join(",".join(map(str, r)) for r in c) for c in np.asarray(confusion)]
+    return out
 
 
 def placement(trials: int, shard: bool | None = None) -> tuple[int, Any]:
@@ -290,5 +308,8 @@ def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: 
             rows[-1]["st1_at"] = int(st1_at[i])
         if tests:
             rows[-1].update(test_sequences=row.test_sequences, test_wrong=int(tests["test_wrong"][i]),
-                            test_mean_error=float(tests["test_mean_error"][i]))
+                            test_mean_error=float(tests["test_mean_error"][i]),
+                            test_error_hist=tests["test_error_hist"][i])
+            if "test_confusion" in tests:
+                rows[-1]["test_confusion"] = tests["test_confusion"][i]
     return rows
