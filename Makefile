@@ -36,11 +36,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # from the committed per-trial rows only (no training)
+# (experiments without results yet are skipped with a note)
 tables: $(STAMP)
-	@for e in $(EXPERIMENTS); do $(BIN)/python -m lstm97 report $$e --out $(RESULTS) --no-figures || exit $$?; done
+	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \
+		$(BIN)/python -m lstm97 report $$e --out $(RESULTS) --no-figures || exit $$?; \
+		else echo "$$e: no $(RESULTS)/$$e/trials.csv yet (make $$e)"; fi; done
 
 figures: $(STAMP)
-	@for e in $(EXPERIMENTS); do $(BIN)/python -m lstm97 report $$e --out $(RESULTS) || exit $$?; done
+	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \
+		$(BIN)/python -m lstm97 report $$e --out $(RESULTS) || exit $$?; \
+		else echo "$$e: no $(RESULTS)/$$e/trials.csv yet (make $$e)"; fi; done
 
 clean:
 	rm -rf $(VENV) results/quick .pytest_cache

@@ -75,8 +75,138 @@ def exp2_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     return figures
 
 
+def _by_row(trials: pd.DataFrame, rows) -> list[tuple[Row, pd.DataFrame]]:
+    return [(r, trials[trials["row"] == r.label]) for r in rows if r.run and (trials["row"] == r.label).any()]
+
+
+def exp1_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    """Distribution of sequences to success per Table 1 row, the paper's mean beside it."""
+    ran = _by_row(trials, rows)
+    if not ran:
+        return {}
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    rng = np.random.default_rng(0)
+    for i, (row, t) in enumerate(ran):
+        ok = t.loc[t["success"].astype(bool), "sequences"].to_numpy(float)
+        if len(ok):
+            ax.boxplot([ok], positions=[i], widths=0.5, showfliers=False)
+            ax.scatter(i + rng.uniform(-0.15, 0.15, len(ok)), ok, s=9, alpha=0.5, color="tab:blue")
+        ax.plot([i], [row.paper.sequences], "s", color="tab:red", label="paper's mean" if i == 0 else None)
+        ax.annotate(f"{len(ok)}/{len(t)}", (i, ax.get_ylim()[0]), textcoords="offset points", xytext=(-8, 4),
+                    fontsize=7)
+    ax.set_xticks(range(len(ran)), [r.label.replace("LSTM ", "") for r, _ in ran], rotation=20, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("training strings to success")
+    ax.set_title("Exp 1 (Table 1): strings until every string is predicted correctly", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    return {"table1_sequences.png": fig}
+
+
+def against_t(trials: pd.DataFrame, rows: tuple[Row, ...], groups: dict[str, list[Row]], title: str) -> dict:
+    """Sequences to success against the minimal length T, one line per group of rows (exps 3 and 4)."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    drawn = False
+    for name, members in groups.items():
+        members = sorted(members, key=lambda r: r.task.T)
+        ran = [r for r in members if (trials["row"] == r.label).any()]
+        if not ran:
+            continue
+        drawn = True
+        means = []
+        for r in ran:
+            t = trials[trials["row"] == r.label]
+            ok = t.loc[t["success"].astype(bool), "sequences"].to_numpy(float)
+            ax.scatter(np.full(len(ok), r.task.T) * np.exp(np.random.default_rng(0).uniform(-0.05, 0.05, len(ok))),
+                       ok, s=9, alpha=0.4)
+            means.append(ok.mean() if len(ok) else np.nan)
+            if len(ok) < len(t):
+                ax.annotate(f"{len(t) - len(ok)} failed", (r.task.T, r.cap), fontsize=7, color="tab:gray")
+                ax.scatter([r.task.T], [r.cap], marker="x", color="tab:gray")
+        ax.plot([r.task.T for r in ran], means, "o-", label=f"lstm97 {name}: mean of successful trials")
+        ax.plot([r.task.T for r in members], [r.paper.sequences for r in members], "s--",
+                label=f"paper {name}")
+    if not drawn:
+        plt.close(fig)
+        return {}
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("minimal sequence length T")
+    ax.set_ylabel("training sequences to success")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+
+
+def exp3_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    groups: dict[str, list[Row]] = {}
+    for r in rows:
+        groups.setdefault(f"{r.task_name[3:]} N={r.task.N}", []).append(r)
+    fig = against_t(trials, rows, groups, "Exp 3 (Tables 4-6): sequences to ST2 against T")
+    return {"tables456_vs_T.png": fig} if fig else {}
+
+
+def exp4_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    fig = against_t(trials, rows, {"adding": list(rows)}, "Exp 4 (Table 7): sequences to ST3(0.01) against T")
+    return {"table7_vs_T.png": fig} if fig else {}
+
+
+def _hist(cell) -> np.ndarray:
+    return np.array([int(v) for v in str(cell).split(";")]) if isinstance(cell, str) else np.array([])
+
+
+def exp5_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    """Test errors of the 2,560 sequences, pooled over each row's trials, for both n_seq."""
+    from lstm97.train import ERROR_BINS
+    ran = _by_row(trials, rows)
+    hists = []
+    for row, t in ran:
+        parts = [_hist(c) for c in t.get("test_error_hist", []) if isinstance(c, str)]
+        if parts:
+            hists.append((row, np.sum(parts, axis=0)))
+    if not hists:
+        return {}
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    labels = [f"<{ERROR_BINS[i + 1]:g}" if np.isfinite(ERROR_BINS[i + 1]) else f"≥{ERROR_BINS[i]:g}"
+              for i in range(len(ERROR_BINS) - 1)]
+    width = 0.8 / len(hists)
+    for j, (row, h) in enumerate(hists):
+        ax.bar(np.arange(len(h)) + j * width, h / h.sum(), width=width, label=row.label)
+    ax.axvline(3.5 + 0.4, color="tab:red", ls=":", label="0.04: wrong from here")
+    ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, fontsize=8)
+    ax.set_xlabel("absolute error at the end")
+    ax.set_ylabel("fraction of test sequences (all trials)")
+    ax.set_title("Exp 5 (Table 8): test errors for both n_seq", fontsize=10)
+    ax.legend(fontsize=8)
+    return {"table8_errors.png": fig}
+
+
+def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    """Confusion of the 2,560 test sequences for one trial per task (the first trial)."""
+    figures = {}
+    for row, t in _by_row(trials, rows):
+        cells = [c for c in t.sort_values("trial").get("test_confusion", []) if isinstance(c, str)]
+        if not cells:
+            continue
+        matrix = np.array([[int(v) for v in line.split(",")] for line in cells[0].split(";")])
+        names = row.task.class_names()
+        fig, ax = plt.subplots(figsize=(4 + 0.3 * len(names), 3.6 + 0.3 * len(names)))
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), v in np.ndenumerate(matrix):
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("predicted class (most active output)")
+        ax.set_ylabel("true class")
+        ax.set_title(f"Exp 6 task {row.label}: trial 0 on 2,560 test sequences", fontsize=9)
+        figures[f"confusion_{row.label}.png"] = fig
+    return figures
+
+
 def close(fig) -> None:
     plt.close(fig)
 
 
-FIGURES = {"exp2": exp2_figures}
+FIGURES = {"exp1": exp1_figures, "exp2": exp2_figures, "exp3": exp3_figures, "exp4": exp4_figures,
+           "exp5": exp5_figures, "exp6": exp6_figures}

@@ -155,6 +155,7 @@ def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, t
     write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
     write_tables(experiment, folder, frame, rows, meta)
     write_figures(experiment, folder, frame, rows)
+    write_overview(out)
 
 
 def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = False) -> None:
@@ -178,6 +179,7 @@ def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = 
     write_tables(experiment, folder, trials, rows, meta)
     if figures:
         write_figures(experiment, folder, trials, rows)
+    write_overview(out)
 
 
 def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...]) -> None:
@@ -215,3 +217,47 @@ TITLES = {"exp1": "Experiment 1: Table 1 (embedded Reber grammar), ours beside t
           "exp4": "Experiment 4: Table 7 (the adding problem), ours beside the paper's",
           "exp5": "Experiment 5: Table 8 (the multiplication problem), ours beside the paper's",
           "exp6": "Experiment 6: Table 9 (temporal order), ours beside the paper's"}
+
+
+def _paper_text(r) -> str:
+    pct = "?" if pd.isna(r.paper_success_pct) else f"{r.paper_success_pct:g} %"
+    seqs = "" if pd.isna(r.paper_sequences) else f", {r.paper_sequences:,.0f}"
+    return pct + seqs
+
+
+def _ours_text(r) -> str:
+    if not r.trials:
+        return "–"
+    text = f"{r.successes}/{r.trials} ({r.success_pct:.0f} % [{r.success_ci_low:.0f}, {r.success_ci_high:.0f}])"
+    if r.successes:
+        text += f", mean {r.mean_sequences:,.0f}, median {r.median_sequences:,.0f}"
+    return text
+
+
+def write_overview(out: Path) -> Path:
+    """``results/README.md``: one table of every paper row of every experiment that has a summary."""
+    from lstm97.experiments import EXPERIMENTS
+    lines = ["# Results: every row of the paper's tables beside ours", "",
+             "Built from each experiment's `summary.csv` by `make tables` (no training). Paper: success rate and "
+             "mean training sequences to success as printed (exps 3-6 give no rate; read as 100 %, see "
+             "docs/deviations.md). Ours: successful/all trials with the exact 95 % interval, then the mean and "
+             "median sequences to success of the successful trials. Verdict: reproduced when the paper's rate "
+             "lies in our interval and our mean is within ×0.5–×2 of the paper's; partly when one holds. Pilots of "
+             "other readings are on the experiment pages only.", "",
+             "| experiment | row | paper | ours | verdict | page |", "|---|---|---|---|---|---|"]
+    counts: dict[str, int] = {}
+    for name in EXPERIMENTS:
+        path = out / name / "summary.csv"
+        if not path.exists():
+            lines.append(f"| {name} | – | – | not run yet | pending | – |")
+            continue
+        summary = pd.read_csv(path)
+        summary = summary[~summary["row"].str.contains(r"\[", regex=True)]
+        for r in summary.itertuples():
+            counts[r.verdict] = counts.get(r.verdict, 0) + 1
+            lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | "
+                         f"[{name}/summary.md]({name}/summary.md) |")
+    lines += ["", "Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
+    path = out / "README.md"
+    write_atomic(path, "\n".join(lines) + "\n")
+    return path

@@ -68,10 +68,11 @@ def test_streak_handles_arrays():
 
 # --- exps 1, 3-6 (Table 11, decisions 7, 12-14) ---------------------------------------------------------------
 
-from lstm97.criteria import Recent, ReberSets, TestSet, test_errors  # noqa: E402
+from lstm97 import criteria as rules  # noqa: E402  (module import: pytest would collect TestSet, test_errors)
+from lstm97.criteria import Recent, ReberSets  # noqa: E402
 
 
-def _feed(rule, outcomes):
+def _feed_errors(rule, outcomes):
     """Run a per-sequence rule over (correct, error) pairs; returns the final state."""
     state = rule.init()
     for i, (correct, error) in enumerate(outcomes, start=1):
@@ -81,31 +82,31 @@ def _feed(rule, outcomes):
 
 def test_st3_needs_the_whole_window_correct_and_a_low_mean_error():
     st3 = Recent(window=5, fewer_wrong_than=1, mean_below=0.01)
-    assert int(_feed(st3, [(True, 0.005)] * 4).success_at) == -1           # not before the window is full
-    assert int(_feed(st3, [(True, 0.005)] * 5).success_at) == 5            # counted when first met (D13)
+    assert int(_feed_errors(st3, [(True, 0.005)] * 4).success_at) == -1           # not before the window is full
+    assert int(_feed_errors(st3, [(True, 0.005)] * 5).success_at) == 5            # counted when first met (D13)
     one_wrong = [(True, 0.005)] * 3 + [(False, 0.05)] + [(True, 0.005)] * 5
-    assert int(_feed(st3, one_wrong).success_at) == 9                      # the wrong one must leave the window
+    assert int(_feed_errors(st3, one_wrong).success_at) == 9                      # the wrong one must leave the window
     high_mean = [(True, 0.02)] * 10                                        # all correct, mean 0.02 ≥ 0.01
-    assert int(_feed(st3, high_mean).success_at) == -1
+    assert int(_feed_errors(st3, high_mean).success_at) == -1
 
 
 def test_st3_squared_reading():
     outcomes = [(True, 0.09)] * 5                                          # mean 0.09, mean square 0.0081
-    assert int(_feed(Recent(5, 1, 0.01), outcomes).success_at) == -1
-    assert int(_feed(Recent(5, 1, 0.01, squared=True), outcomes).success_at) == 5
+    assert int(_feed_errors(Recent(5, 1, 0.01), outcomes).success_at) == -1
+    assert int(_feed_errors(Recent(5, 1, 0.01, squared=True), outcomes).success_at) == 5
 
 
 def test_exp5_rule_counts_wrong_sequences_in_the_window():
     rule = Recent(window=10, fewer_wrong_than=3)                           # "fewer than n_seq" with n_seq = 3
     three_wrong = [(False, 0.1)] * 3 + [(True, 0.0)] * 7
-    assert int(_feed(rule, three_wrong).success_at) == -1
-    assert int(_feed(rule, three_wrong + [(True, 0.0)]).success_at) == 11  # first wrong one left the window
-    assert int(_feed(rule, [(False, 0.1)] * 2 + [(True, 0.0)] * 8).success_at) == 10
+    assert int(_feed_errors(rule, three_wrong).success_at) == -1
+    assert int(_feed_errors(rule, three_wrong + [(True, 0.0)]).success_at) == 11  # first wrong one left the window
+    assert int(_feed_errors(rule, [(False, 0.1)] * 2 + [(True, 0.0)] * 8).success_at) == 10
 
 
 def test_recent_rule_fails_at_the_cap():
     rule = Recent(window=5)
-    state = _feed(rule, [(False, 0.5)] * 7)
+    state = _feed_errors(rule, [(False, 0.5)] * 7)
     assert bool(rule.failed(state, jnp.int32(7), 7)) and not bool(rule.failed(state, jnp.int32(6), 7))
 
 
@@ -113,15 +114,15 @@ def test_test_errors_against_the_noise_free_target():
     task = make_task("exp3c", T=20, N=1)
     batch = jax.vmap(task.sample)(jax.random.split(jax.random.PRNGKey(0), 64))
     clean = jax.vmap(task.clean_target)(batch)
-    wrong, err = test_errors(task, clean, batch)                           # outputs = the conditional mean
+    wrong, err = rules.test_errors(task, clean, batch)                           # outputs = the conditional mean
     assert not bool(wrong.any()) and float(err.max()) == 0.0
-    wrong, err = test_errors(task, clean + 0.11, batch)                    # off by 0.11 > 0.1: all wrong
+    wrong, err = rules.test_errors(task, clean + 0.11, batch)                    # off by 0.11 > 0.1: all wrong
     assert bool(wrong.all()) and np.allclose(err, 0.11, atol=1e-6)
 
 
 def test_st1_st2_on_a_test_set():
     task = make_task("exp3a", T=20, N=3)
-    rule = TestSet(size=32, max_wrong=0, mean_below=0.01)
+    rule = rules.TestSet(size=32, max_wrong=0, mean_below=0.01)
     perfect = lambda batch: batch.target                                   # the noise-free target itself
     state = rule.check(rule.init(), perfect, task, jax.random.PRNGKey(1), 0, jnp.int32(300))
     assert int(state.st1_at) == 300 and int(state.success_at) == 300

@@ -33,3 +33,52 @@ def test_summary_counts_successful_trials_only():
     assert s.mean_sequences == 30_000 and s.median_sequences == 20_000
     assert s.median_learned_at == 6500 and s.paper_sequences == 31_000
     assert s.verdict == "partly"         # the mean is within ×0.5–×2, but 100 % lies outside [19.4, 99.4]
+
+
+def _fake_trials(rows, success=True):
+    """Hand-made per-trial rows with every column the later experiments write."""
+    lines = []
+    for row in rows:
+        if not row.run:
+            continue
+        for i in range(3):
+            ok = success and i < 2
+            lines.append({"experiment": row.experiment, "row": row.label, "cell": row.cell, "seed": 0, "trial": i,
+                          "success": ok, "sequences": 1000 * (i + 1) if ok else row.cap, "presented": 5000,
+                          "learned_at": -1, "grown_at": -1, "reason": "success" if ok else "cap",
+                          "final_error": 0.1, "wall_s": 1.0, "st1_at": 900 * (i + 1), "test_sequences": 2560,
+                          "test_wrong": i, "test_mean_error": 0.01 * (i + 1),
+                          "test_error_hist": "2000;300;100;60;50;30;15;5",
+                          "test_confusion": ";".join(",".join("640" if a == b else "0" for b in range(row.task.n_out))
+                                                     for a in range(row.task.n_out))
+                          if row.experiment == "exp6" else math.nan})
+    return pd.DataFrame(lines)
+
+
+def test_tables_figures_and_overview_of_every_experiment(tmp_path):
+    """From per-trial rows alone: each experiment's summary (with exp 3-6's test columns) and figures, and
+    results/README.md with every paper row and its verdict."""
+    from lstm97.experiments import EXPERIMENTS, rows_of
+    from lstm97.report import write_figures, write_overview, write_tables
+    expected_figures = {"exp1": ["table1_sequences.png"], "exp3": ["tables456_vs_T.png"],
+                        "exp4": ["table7_vs_T.png"], "exp5": ["table8_errors.png"],
+                        "exp6": ["confusion_6a.png", "confusion_6b.png"]}
+    for name in EXPERIMENTS:
+        if name == "exp2":
+            continue
+        rows = rows_of(name)
+        folder = tmp_path / name
+        trials = _fake_trials(rows)
+        summary = write_tables(name, folder, trials, rows, {"command": "test"})
+        ran = summary[summary["trials"] > 0]
+        assert (ran["successes"] == 2).all() and (ran["mean_sequences"] == 1500).all()
+        assert (summary.loc[summary["trials"] == 0, "verdict"] == "not run").all()
+        if name in ("exp3", "exp4", "exp5", "exp6"):
+            assert (ran["mean_test_wrong"] == 0.5).all() and "test wrong of 2,560" in (folder / "summary.md").read_text()
+        write_figures(name, folder, trials, rows)
+        for figure in expected_figures[name]:
+            assert (folder / figure).stat().st_size > 1000, figure
+    overview = write_overview(tmp_path).read_text()
+    assert "| exp2 | – | – | not run yet | pending | – |" in overview
+    assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9, 99]), mean 1,500, median 1,500 | not reproduced |" in overview
+    assert overview.count("| exp1 |") == 9        # five LSTM rows and four competitors
