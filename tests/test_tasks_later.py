@@ -324,3 +324,20 @@ def test_cli_sample(name, capsys):
         assert len(targets) == (line["length"] - 1 if name == "exp1" else 1)
         if task.symbolic:
             assert len(line["symbols"]) == line["length"]
+
+
+def test_other_reading_of_d9_shows_the_target_value_at_a_marked_first_pair():
+    """Task4Zeroed / Task5Ones: where position 1 is marked, its input value is the one the target uses."""
+    from lstm97.tasks.exp4 import Task4Zeroed, Task5Ones
+    for cls, value in ((Task4Zeroed, 0.0), (Task5Ones, 1.0)):
+        task = cls(T=20)
+        seqs = jax.jit(jax.vmap(task.sample))(jax.random.split(jax.random.PRNGKey(5), 400))
+        x, n = np.asarray(seqs.x), np.asarray(seqs.length)
+        first_marked = x[:, 0, 1] == 1.0
+        assert 10 < first_marked.sum() < 90                           # position 1 marked in about 1 in 10
+        assert np.all(x[first_marked, 0, 0] == value)
+        marked = x[:, :, 1] == 1.0
+        values = np.where(marked, x[:, :, 0], 0.0)
+        target = np.asarray(seqs.target)[np.arange(400), n - 1, 0]
+        expected = (0.5 + values.sum(1) / 4) if value == 0.0 else np.prod(np.where(marked, x[:, :, 0], 1.0), 1)
+        np.testing.assert_allclose(target, expected, atol=1e-6)

@@ -37,6 +37,7 @@ class Task4:
     low = -1.0            # values U[low, 1]
     first_x1 = 0.0        # X1 when position 1 is marked (Sec. 5.4: "X1 is set to zero")
     name = "exp4"
+    first_input_as_target = False   # D9: a marked first pair keeps its drawn input value (see Task4Zeroed)
 
     def __post_init__(self):
         if self.T < 20 or self.T % 10:
@@ -62,6 +63,8 @@ class Task4:
         marked = (pos == first) | (pos == second)
         marker = jnp.where(marked, 1.0, jnp.where((pos == 0) | (pos == n - 1), -1.0, 0.0))
         live = (pos < n).astype(jnp.float32)
+        if self.first_input_as_target:          # the other reading of D9: the net sees the value the target uses
+            value = jnp.where((pos == 0) & marked, self.first_x1, value)
         x = jnp.stack([value * live, marker * live], axis=-1)
         x1 = jnp.where(first == 0, self.first_x1, value[first])
         x2 = jnp.where(second == 0, self.first_x1, value[second])           # position 1 may be the second mark
@@ -83,3 +86,18 @@ class Task5(Task4):
     @staticmethod
     def combine(x1: jax.Array, x2: jax.Array) -> jax.Array:
         return x1 * x2
+
+
+@dataclass(frozen=True)
+class Task4Zeroed(Task4):
+    """The other reading of decision 9 (spec §5: "whether the input value is also zeroed"): when position 1 is
+    marked, its input value is set to the value the target uses (0), so the net sees what it must add."""
+
+    first_input_as_target = True
+
+
+@dataclass(frozen=True)
+class Task5Ones(Task5):
+    """Decision 9's other reading for exp 5: a marked position 1 shows the value 1.0 the target uses."""
+
+    first_input_as_target = True
