@@ -27,7 +27,7 @@ from lstm97.config import Row
 from lstm97.criteria import Streak
 from lstm97.nets import paper_net
 from lstm97.tasks import make_task
-from lstm97.train import make_train, trial_keys
+from lstm97.train import enable_compilation_cache, make_train, trial_keys
 
 NEVER = 2 ** 30
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -84,6 +84,7 @@ def checksum(params) -> str:
 def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
     """One process: compile, then chunks for about ``seconds`` (or exactly ``chunks`` after one warm-up
     chunk); returns the measurements and the final trainer state."""
+    enable_compilation_cache()
     row = bench_row(setting)
     train = make_train(row)
     state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials), jnp.arange(setting.trials))

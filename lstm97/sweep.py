@@ -160,6 +160,8 @@ def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show
 def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,
          show: bool = True) -> int:
     """Take every unfinished, unlocked job in turn; returns how many this worker trained."""
+    from lstm97.train import enable_compilation_cache
+    enable_compilation_cache()
     done = 0
     for row in sorted(rows, key=estimated_cost):
         n = row.trials if trials is None else trials

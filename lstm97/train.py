@@ -197,6 +197,17 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
     return out
 
 
+def enable_compilation_cache() -> None:
+    """JAX's persistent compilation cache, so a rerun (or a resumed run) loads its programs instead of
+    compiling them again: ``$LSTM97_CACHE`` or ``~/.cache/lstm97/xla``; ``LSTM97_CACHE=off`` disables it."""
+    path = os.environ.get("LSTM97_CACHE", str(Path.home() / ".cache" / "lstm97" / "xla"))
+    if path.lower() in ("", "0", "off", "none"):
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)   # our programs compile in 1-3 s
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def placement(trials: int, shard: bool | None = None) -> tuple[int, Any]:
     """How many lanes to run and where: with several devices (GPUs, or CPU devices made with
     ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) the trial axis is split over a one-axis mesh
