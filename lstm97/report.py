@@ -111,7 +111,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
             f"{_num(r.mean_sequences)} [{_num(r.mean_ci_low)}, {_num(r.mean_ci_high)}]" if ran else "–",
             _num(r.median_sequences),
             f"{_num(r.min_sequences)}–{_num(r.max_sequences)}" if r.successes else "–",
-            *learned, _num(r.paper_sequences), f"{r.cap:,}", r.verdict, r.note or "",
+            *learned, _num(r.paper_sequences), f"{r.cap:,}" if r.cell != "not run" else "–", r.verdict, r.note or "",
         ]) + " |")
     return "\n".join(out) + "\n"
 
