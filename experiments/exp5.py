@@ -9,6 +9,7 @@ from lstm97.criteria import Recent
 from lstm97.nets import lstm_45
 from lstm97.paper import TABLE8, TEST_SET, TRIALS
 from lstm97.tasks import make_task
+from lstm97.tasks.exp4 import Task5Ones
 
 
 def _rows():
@@ -18,4 +19,14 @@ def _rows():
                   chunk=2000, test_sequences=TEST_SET)
 
 
+def _variants():
+    """Decision 9's other reading (as for exp 4): a marked first pair shows the value 1.0 the target uses."""
+    ref = TABLE8[140]
+    yield Row("exp5", "T=100 n_seq=140 [marked first input 1.0]", "exp5", Task5Ones(T=100), lstm_45(None), 0.1,
+              TRIALS["exp5"], 3 * ref.sequences, Recent(2000, fewer_wrong_than=140), paper=ref, chunk=2000,
+              test_sequences=TEST_SET, pilot=True,
+              note="pilot: D9's other reading, the input value of a marked first pair is the 1.0 the target uses")
+
+
 ROWS = tuple(_rows())
+VARIANTS = tuple(_variants())
