@@ -86,6 +86,8 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: one per core)")
     p.add_argument("--only", default=None, help="run only rows whose label contains this text")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local processes (default) or Ray tasks (pip install 'lstm97[ray]'; RAY_ADDRESS joins a cluster)")
 
     p = sub.add_parser("bench", help="trial-steps per second of the trainer on the paper's net for a task")
     p.add_argument("task", help="a task (exp4, exp2c, …), or 'suite' for make bench's nets into results/bench")
@@ -175,7 +177,7 @@ def cmd_run(args) -> int:
     check_writable(out)
     workers = args.workers or min(os.cpu_count() or 1, 2)
     start = time.time()
-    records = run_sweep(selected, out, seed=args.seed, trials=args.trials, workers=workers)
+    records = run_sweep(selected, out, seed=args.seed, trials=args.trials, workers=workers, backend=args.backend)
     from lstm97.report import write_report
     write_report(args.experiment, out, rows, seed=args.seed, trials=args.trials,
                  command=" ".join(["python -m lstm97"] + args.argv), wall_s=time.time() - start, quick=args.quick)
@@ -238,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except SweepError as e:
         print(f"lstm97: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:                       # a full disk, a folder that vanished, …: finished jobs are kept
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"lstm97: {e.strerror or e}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lstm97: interrupted; finished jobs are kept, run the same command to resume", file=sys.stderr)

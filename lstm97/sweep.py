@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -26,6 +27,7 @@ from lstm97.config import Row
 
 SCHEMA = 1
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+CHECKPOINT_S = 120.0        # seconds between checkpoints of a job in flight ($LSTM97_CHECKPOINT_S)
 
 
 class SweepError(RuntimeError):
@@ -72,18 +74,33 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def load_job(path: Path, row: Row, seed: int, trials: int) -> dict | None:
-    """The job's record if its file is complete and belongs to this row, seed and trial count."""
+def checksum(trials: list[dict]) -> str:
+    """crc32 of the per-trial rows in a canonical form: a file edited or cut short no longer matches."""
+    return f"{zlib.crc32(json.dumps(trials, sort_keys=True, separators=(',', ':')).encode()):08x}"
+
+
+def load_job(path: Path, row: Row, seed: int, trials: int, quiet: bool = False) -> dict | None:
+    """The job's record if its file is complete and belongs to this row, seed and trial count. A file that
+    cannot be read, fails its checksum or has another schema is reported in one line (and so recomputed;
+    files written before checksums existed carry none and are read as they are);
+    one from another configuration, seed or smaller trial count is silently not this job's."""
     if not path.exists():
         return None
+    problem = None
     try:
         record = json.loads(path.read_text())
-        ok = (record["schema"] == SCHEMA and record["fingerprint"] == row.fingerprint()
-              and record["seed"] == seed and len(record["trials"]) >= trials)
-    except (OSError, ValueError, KeyError, TypeError):
-        print(f"lstm97: {path} is unreadable or corrupt; recomputing it", file=sys.stderr)
+        if record.get("schema") != SCHEMA:
+            problem = f"has schema {record.get('schema')!r}, not {SCHEMA}"
+        elif "checksum" in record and record["checksum"] != checksum(record["trials"]):
+            problem = "fails its checksum"          # files from before checksums existed have none
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        problem = "is unreadable or corrupt"
+    if problem:
+        if not quiet:
+            print(f"lstm97: {path} {problem}; recomputing it", file=sys.stderr)
         return None
-    if not ok:
+    if not (record["fingerprint"] == row.fingerprint() and record["seed"] == seed
+            and len(record["trials"]) >= trials):
         return None
     record["trials"] = record["trials"][:trials]
     return record
@@ -133,7 +150,8 @@ def estimated_cost(row: Row) -> float:
     return row.trials * row.cap * row.task.max_len * (1 + row.weights / 2000)
 
 
-def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show: bool = True) -> dict:
+def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
+            write: bool = True) -> dict:
     from tqdm import tqdm
 
     from lstm97.train import train_row
@@ -148,12 +166,14 @@ def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show
     made_by = provenance()           # before training: the code that runs is the code at the start
     start = time.time()
     rows = train_row(row, seed=seed, trials=trials, progress=progress,
-                     checkpoint=job_path(out, row).with_suffix(".ckpt.npz"))
+                     checkpoint=job_path(out, row).with_suffix(".ckpt.npz"),
+                     checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", CHECKPOINT_S)))
     bar.close()
     record = {"schema": SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
-              "seed": seed, "trials": rows, "wall_s": round(time.time() - start, 2),
+              "seed": seed, "trials": rows, "checksum": checksum(rows), "wall_s": round(time.time() - start, 2),
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-    write_atomic(job_path(out, row), json.dumps(record, indent=1) + "\n")
+    if write:
+        write_atomic(job_path(out, row), json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -186,11 +206,16 @@ def _worker(args) -> int:
 
 
 def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
-              show: bool = True, poll_s: float = 5.0) -> list[dict]:
-    """Run every job (``workers`` processes), wait for jobs other runs hold, return all records."""
+              show: bool = True, poll_s: float = 5.0, backend: str = "local") -> list[dict]:
+    """Run every job (``workers`` processes, or Ray tasks with ``backend="ray"``), wait for jobs other runs
+    hold, return all records."""
     rows = [row for row in rows if row.run]
     workers = max(1, min(workers, len(rows)))
-    if workers == 1:
+    if backend == "ray":
+        run_on_ray(rows, out, seed, trials)
+    elif backend != "local":
+        raise SweepError(f"unknown backend {backend!r}; known: local, ray")
+    elif workers == 1:
         work(rows, out, seed, trials, 0, show)
     else:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + SINGLE_THREAD).strip()
@@ -212,3 +237,46 @@ def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None 
             time.sleep(poll_s)
         records.append(record)
     return records
+
+
+def _ray_job(row: Row, out: str, seed: int, trials: int) -> dict:
+    """One job on a Ray worker: train it (checkpointing under ``out`` where that folder is shared) and return
+    its record; the driver writes the result file."""
+    from lstm97.train import enable_compilation_cache
+    enable_compilation_cache()
+    return run_job(row, Path(out), seed, trials, show=False, write=False)
+
+
+def run_on_ray(rows: list[Row], out: Path, seed: int, trials: int | None) -> None:
+    """Every unfinished job as a Ray task (retried up to 3 times if its worker dies). ``ray.init()`` joins the
+    cluster named by ``RAY_ADDRESS`` or starts a local one. Results land through the same atomic job files and
+    locks as the local backend, written by this driver, so resume works the same under either backend."""
+    try:
+        import ray
+    except ImportError:
+        raise SweepError("--backend ray needs Ray: pip install 'lstm97[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(runtime_env={"env_vars": {"XLA_FLAGS": SINGLE_THREAD}}, include_dashboard=False,
+                 logging_level="ERROR", log_to_driver=False)
+    task = ray.remote(num_cpus=1, max_retries=3)(_ray_job)
+    pending, locks = {}, []
+    try:
+        for row in sorted(rows, key=estimated_cost):
+            n = row.trials if trials is None else trials
+            path = job_path(out, row)
+            if load_job(path, row, seed, n) is not None or not try_lock(path.with_suffix(".lock")):
+                continue
+            locks.append(path.with_suffix(".lock"))
+            pending[task.remote(row, str(out), seed, n)] = (row, path)
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            row, path = pending.pop(ready[0])
+            record = ray.get(ready[0])
+            write_atomic(path, json.dumps(record, indent=1) + "\n")
+            print(f"lstm97: {row.job} done on Ray", file=sys.stderr)
+    finally:
+        for lock in locks:
+            lock.unlink(missing_ok=True)
+        if started:
+            ray.shutdown()
