@@ -246,8 +246,14 @@ def make_cell(arch: Any) -> Cell:
         return lstm1997(arch)
     if isinstance(arch, RNN1997):
         return rnn1997(arch)
+    from lstm97 import modern                      # the cells after 1997
+    if type(arch) in modern.CELLS:
+        return modern.CELLS[type(arch)](arch)
     raise TypeError(f"no cell for architecture {type(arch).__name__}")
 
 
 def cell_name(arch: Any) -> str:
-    return {LSTM1997: "lstm1997", RNN1997: "rnn1997"}[type(arch)]
+    if type(arch) in (LSTM1997, RNN1997):
+        return {LSTM1997: "lstm1997", RNN1997: "rnn1997"}[type(arch)]
+    from lstm97 import modern
+    return modern.name_of(arch)

@@ -90,12 +90,21 @@ class CheckState(NamedTuple):
     learned_at: jax.Array   # unused (-1)
 
 
-def _check_init() -> CheckState:
-    return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
+class Checked:
+    """Rules judged on test sets at each check (``check``), not on the training stream; failed at the cap."""
+
+    def init(self) -> CheckState:
+        return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
+
+    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
+        return state
+
+    def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
+        return (state.success_at < 0) & (seqs >= cap)
 
 
 @dataclass(frozen=True)
-class TestSet:
+class TestSet(Checked):
     """Exp 3's ST1 and ST2 (Sec. 5.3, Tables 4-6; decision 14): at each check a fresh set of ``size``
     sequences; ST1 holds when at most ``max_wrong`` are misclassified (3a: none; 3b: fewer than 6), ST2 when
     also their mean absolute error is below ``mean_below`` (3a: 0.01, 3b: 0.04; 3c's single rule: none
@@ -106,15 +115,6 @@ class TestSet:
     size: int = 256
     max_wrong: int = 0
     mean_below: float = 0.01
-
-    def init(self) -> CheckState:
-        return _check_init()
-
-    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
-        return state
-
-    def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
-        return (state.success_at < 0) & (seqs >= cap)
 
     def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
         batch = jax.vmap(task.sample)(jax.random.split(key, self.size))
@@ -136,19 +136,10 @@ def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:
 
 
 @dataclass(frozen=True)
-class ReberSets:
+class ReberSets(Checked):
     """Exp 1's success (Sec. 5.1, decision 7): every symbol of every string of both the training and the test
     set predicted correctly: at every judged step, each legal successor's output above every illegal one's.
     Checked every ``Row.chunk`` training sequences on the trial's own set pair."""
-
-    def init(self) -> CheckState:
-        return _check_init()
-
-    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
-        return state
-
-    def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
-        return (state.success_at < 0) & (seqs >= cap)
 
     def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
         from lstm97.tasks.exp1 import legal_correct

@@ -1,0 +1,142 @@
+"""The cells after 1997 against their equations (module docstring of lstm97/modern.py), on hand-set weights."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lstm97.cells import LSTM1997, make_cell, n_weights
+from lstm97.modern import GRU, Elman, GatedLSTM, forget_gate_lstm, peephole_lstm, vanilla_lstm
+from lstm97.train import sequence_loss
+from lstm97.tasks.base import Sequence
+
+
+def sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _run(arch, params, xs):
+    cell = make_cell(arch)
+    params = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+    seq = Sequence(jnp.asarray(xs, jnp.float32), jnp.zeros((len(xs), arch.n_out)), jnp.zeros(len(xs)),
+                   jnp.zeros(len(xs)), jnp.int32(len(xs)))
+    carry, outs = cell.init_carry(), []
+    drives = cell.embed(params, seq.x)
+    for t in range(len(xs)):
+        carry, out = cell.step(params, carry, jax.tree.map(lambda d: d[t], drives))
+        outs.append(np.asarray(out))
+    return carry, np.array(outs)
+
+
+def test_forget_gate_lstm_one_cell_by_hand():
+    """Gers et al. 2000: s(t) = φ s(t−1) + in g(net_c); one block of one cell, inputs only (no recurrence
+    weights), g = 4σ−2, h = 2σ−1."""
+    arch = GatedLSTM(n_in=1, n_out=1, blocks=1, forget_gate=True)
+    w = {"w_hidden_x": [[0.5], [0.3], [-0.2], [0.8]],        # rows: cell, in gate, out gate, forget gate
+         "w_hidden_h": np.zeros((4, 4)), "b_hidden": [0.0, 0.1, 0.2, 1.0], "w_peep": np.zeros((3, 0)),
+         "w_out_c": [[1.5]], "w_out_x": np.zeros((1, 0)), "b_out": [0.0]}
+    xs = [[1.0], [-2.0]]
+    carry, outs = _run(arch, w, xs)
+    s = 0.0
+    for x in (1.0, -2.0):
+        i, o, f = sig(0.3 * x + 0.1), sig(-0.2 * x + 0.2), sig(0.8 * x + 1.0)
+        s = f * s + i * (4 * sig(0.5 * x) - 2)
+        y = o * (2 * sig(s) - 1)
+    assert np.allclose(carry.s, [s], atol=1e-6) and np.allclose(outs[-1], [sig(1.5 * y)], atol=1e-6)
+
+
+def test_peepholes_see_the_old_state_for_in_and_forget_gates_and_the_new_one_for_the_output_gate():
+    arch = GatedLSTM(n_in=1, n_out=1, blocks=1, forget_gate=True, peepholes=True)
+    w = {"w_hidden_x": [[0.5], [0.3], [-0.2], [0.8]], "w_hidden_h": np.zeros((4, 4)),
+         "b_hidden": [0.0, 0.1, 0.2, 1.0], "w_peep": [[0.7], [-0.4], [0.25]],     # rows: in, out, forget
+         "w_out_c": [[1.5]], "w_out_x": np.zeros((1, 0)), "b_out": [0.0]}
+    carry, outs = _run(arch, w, [[1.0], [-2.0], [0.5]])
+    s = 0.0
+    for x in (1.0, -2.0, 0.5):
+        i, f = sig(0.3 * x + 0.1 + 0.7 * s), sig(0.8 * x + 1.0 + 0.25 * s)
+        s = f * s + i * (4 * sig(0.5 * x) - 2)
+        o = sig(-0.2 * x + 0.2 - 0.4 * s)
+        y = o * (2 * sig(s) - 1)
+    assert np.allclose(carry.s, [s], atol=1e-6) and np.allclose(outs[-1], [sig(1.5 * y)], atol=1e-6)
+
+
+def test_vanilla_lstm_equations_of_greff_et_al():
+    arch = vanilla_lstm(n_in=1, n_out=1, cells=1, bias_out=False)
+    w = {"w_hidden_x": [[0.5], [0.3], [-0.2], [0.8]], "w_hidden_h": [[0.1], [-0.3], [0.2], [0.4]],
+         "b_hidden": [0.05, 0.1, 0.2, 1.0], "w_peep": [[0.7], [-0.4], [0.25]],
+         "w_out_c": [[1.5]], "w_out_x": np.zeros((1, 0)), "b_out": [0.0]}
+    carry, outs = _run(arch, w, [[1.0], [-2.0]])
+    c = y = 0.0
+    for x in (1.0, -2.0):
+        z = np.tanh(0.5 * x + 0.1 * y + 0.05)
+        i = sig(0.3 * x - 0.3 * y + 0.1 + 0.7 * c)
+        f = sig(0.8 * x + 0.4 * y + 1.0 + 0.25 * c)
+        c = z * i + c * f
+        o = sig(-0.2 * x + 0.2 * y + 0.2 - 0.4 * c)
+        y = np.tanh(c) * o
+    assert np.allclose(carry.s, [c], atol=1e-6) and np.allclose(carry.y, [y], atol=1e-6)
+    assert np.allclose(outs[-1], [sig(1.5 * y)], atol=1e-6)
+
+
+def test_gru_equations():
+    arch = GRU(n_in=1, n_out=1, n_hidden=1)
+    w = {"w_hidden_x": [[0.5], [0.3], [-0.7]], "w_hidden_h": [[0.2], [-0.1], [0.9]], "b_hidden": [0.1, 0.0, 0.2],
+         "w_out_h": [[2.0]], "w_out_x": np.zeros((1, 0)), "b_out": [-0.5]}
+    carry, outs = _run(arch, w, [[1.0], [0.5], [-1.0]])
+    h = 0.0
+    for x in (1.0, 0.5, -1.0):
+        z, r = sig(0.5 * x + 0.2 * h + 0.1), sig(0.3 * x - 0.1 * h)
+        cand = np.tanh(-0.7 * x + 0.9 * (r * h) + 0.2)
+        h = (1 - z) * h + z * cand
+    assert np.allclose(carry.y, [h], atol=1e-6) and np.allclose(outs[-1], [sig(2.0 * h - 0.5)], atol=1e-6)
+
+
+def test_elman_equations():
+    arch = Elman(n_in=1, n_out=1, n_hidden=1)
+    w = {"w_hidden_x": [[0.5]], "w_hidden_h": [[0.9]], "b_hidden": [0.1], "w_out_h": [[2.0]],
+         "w_out_x": np.zeros((1, 0)), "b_out": [-0.5]}
+    carry, outs = _run(arch, w, [[1.0], [-1.0]])
+    h = 0.0
+    for x in (1.0, -1.0):
+        h = np.tanh(0.5 * x + 0.9 * h + 0.1)
+    assert np.allclose(carry.y, [h], atol=1e-6) and np.allclose(outs[-1], [sig(2.0 * h - 0.5)], atol=1e-6)
+
+
+def test_without_forget_gate_and_peepholes_it_is_the_1997_cell():
+    old = LSTM1997(n_in=3, n_out=2, blocks=2, block_size=2, bias_gates=True, init_scale=0.5)
+    new = GatedLSTM(n_in=3, n_out=2, blocks=2, block_size=2, forget_gate=False, bias_gates=True, init_scale=0.5)
+    params = make_cell(old).init_params(jax.random.PRNGKey(0))
+    params["w_peep"] = jnp.zeros((3, 0))
+    xs = jax.random.normal(jax.random.PRNGKey(1), (7, 3))
+    seq = Sequence(xs, jnp.full((7, 2), 0.3), jnp.ones(7), jnp.ones(7), jnp.int32(7))
+    (l_old, o_old), g_old = jax.value_and_grad(lambda p: sequence_loss(make_cell(old), p, seq), has_aux=True)(
+        {k: v for k, v in params.items() if k != "w_peep"})
+    (l_new, o_new), g_new = jax.value_and_grad(lambda p: sequence_loss(make_cell(new), p, seq), has_aux=True)(params)
+    assert np.allclose(o_old, o_new, atol=1e-6)
+    for key in g_old:
+        assert np.allclose(g_old[key], g_new[key], atol=1e-6), key
+
+
+@pytest.mark.parametrize("arch, weights", [
+    # exp 4's net (93) with a forget gate per block: 10 hidden units, 10·2 + 10·10 + 10 biases + 4 + 1 = 135;
+    # peepholes add 3 per cell (input, output and forget gate): 147
+    (forget_gate_lstm(LSTM1997(2, 1, blocks=2, block_size=2, bias_cells=True, bias_gates=True, bias_out=True)), 135),
+    (peephole_lstm(LSTM1997(2, 1, blocks=2, block_size=2, bias_cells=True, bias_gates=True, bias_out=True)), 147),
+    (vanilla_lstm(2, 1, cells=4), 4 * 4 * (2 + 4 + 1) + 3 * 4 + 4 + 1),      # 4 gate/input rows, peepholes, out
+    (GRU(2, 1, n_hidden=4), 3 * 4 * (2 + 4 + 1) + 4 + 1),
+    (Elman(2, 1, n_hidden=8), 8 * (2 + 8 + 1) + 8 + 1),
+])
+def test_weight_counts(arch, weights):
+    assert n_weights(arch) == weights
+
+
+@pytest.mark.parametrize("arch", [
+    forget_gate_lstm(LSTM1997(8, 2, blocks=2, block_size=1, symbolic=True)),
+    peephole_lstm(LSTM1997(8, 2, blocks=2, block_size=1, symbolic=True)),
+    vanilla_lstm(8, 2, cells=2, symbolic=True), GRU(8, 2, n_hidden=4, symbolic=True),
+    Elman(8, 2, n_hidden=4, symbolic=True)])
+def test_every_cell_trains_under_the_papers_protocol(arch):
+    """The same trainer, task and criterion as the 1997 cell (issue 6's comparison runs on these)."""
+    from lstm97.train import train_row
+    from tests.test_train import TINY
+    rows = train_row(TINY.scaled(arch=arch, cap=500, chunk=250, trials=2), seed=0)
+    assert [r["cell"] for r in rows] == [rows[0]["cell"]] * 2 and all(r["presented"] > 0 for r in rows)
