@@ -9,7 +9,7 @@ WORKERS ?=
 RUN_FLAGS := $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
 RESULTS := $(if $(QUICK),results/quick,results)
 
-.PHONY: all test tables figures bench clean $(EXPERIMENTS)
+.PHONY: all test tables figures bench compare clean $(EXPERIMENTS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ all: $(STAMP)
 		start=$$(date +%s); $(BIN)/python -m lstm97 run $$e $(RUN_FLAGS) || exit $$?; \
 		times="$$times\n  $$e: $$(( $$(date +%s) - start )) s"; done; \
 		printf "wall time per experiment:$$times\n"
+
+# beyond the paper: every cell on every LSTM row (issue 6); QUICK=1: the paper's rate only, small budgets
+compare: $(STAMP)
+	$(BIN)/python -m lstm97 run compare $(RUN_FLAGS)
 
 # trial-steps per second of the trainer on the paper's nets, before and after: results/bench/ (about 5 min)
 bench: $(STAMP)

@@ -150,10 +150,10 @@ def describe_row(row) -> dict:
 
 
 def cmd_describe(args) -> int:
-    from lstm97.experiments import EXPERIMENTS, rows_of
+    from lstm97.experiments import PAPER, rows_of
     from lstm97.tasks import make_task
     task = make_task(args.task, **parse_options(args.options))
-    rows = [r for name in EXPERIMENTS for r in rows_of(name, variants=args.all)
+    rows = [r for name in PAPER for r in rows_of(name, variants=args.all)
             if r.task_name == args.task and r.task == task]
     if not rows:
         raise UsageError(f"no paper row for {args.task} with {task}; try the paper's values (see README)")
@@ -167,7 +167,7 @@ def cmd_describe(args) -> int:
 def cmd_run(args) -> int:
     from lstm97.experiments import quick, rows_of
     from lstm97.sweep import run_sweep
-    rows = rows_of(args.experiment)
+    rows = rows_of(args.experiment, quick=args.quick)
     if args.quick:
         rows = tuple(quick(r) for r in rows)
     selected = tuple(r for r in rows if args.only is None or args.only in r.label)

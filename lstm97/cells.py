@@ -26,11 +26,13 @@ independent numpy implementation in ``tests/test_gradient.py``).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Params = dict[str, jax.Array]
 
@@ -100,11 +102,11 @@ class LSTM1997:
     def masks(self) -> Params:
         """1 where a bias weight exists (spec §1.4): biases are weights from a constant-1 unit."""
         C, B = self.n_cells, self.blocks
-        b_hidden = jnp.concatenate([
-            jnp.full((C,), float(self.bias_cells)),
-            jnp.full((self.n_hidden - C,), float(self.bias_gates)),
+        b_hidden = np.concatenate([
+            np.full((C,), float(self.bias_cells), np.float32),
+            np.full((self.n_hidden - C,), float(self.bias_gates), np.float32),
         ])
-        return {"b_hidden": b_hidden, "b_out": jnp.full((self.n_out,), float(self.bias_out))}
+        return {"b_hidden": b_hidden, "b_out": np.full((self.n_out,), float(self.bias_out), np.float32)}
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,8 @@ class RNN1997:
                 "w_out_h": (K, H), "w_out_x": (K, I), "b_out": (K,)}
 
     def masks(self) -> Params:
-        return {"b_hidden": jnp.full((self.n_hidden,), float(self.bias)),
-                "b_out": jnp.full((self.n_out,), float(self.bias))}
+        return {"b_hidden": np.full((self.n_hidden,), float(self.bias), np.float32),
+                "b_out": np.full((self.n_out,), float(self.bias), np.float32)}
 
 
 class Carry(NamedTuple):
@@ -149,6 +151,7 @@ class Cell(NamedTuple):
     step: Callable[[Params, Carry, Drive], tuple[Carry, jax.Array]]
 
 
+@functools.lru_cache(maxsize=4096)
 def n_weights(arch: Any) -> int:
     """Adaptive weights as the paper counts them: every connection plus the biases that exist."""
     masks = arch.masks()

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lstm97.cells import SQUASH, Carry, Cell, Drive, Params, _embed, _init_uniform
 
@@ -92,11 +93,11 @@ class GatedLSTM:
 
     def masks(self) -> Params:
         C = self.n_cells
-        b_hidden = jnp.concatenate([jnp.full((C,), float(self.bias_cells)),
-                                    jnp.full((self.n_hidden - C,), float(self.bias_gates))])
-        peep = jnp.ones((3, C if self.peepholes else 0)).at[2].set(float(self.forget_gate) if self.peepholes
-                                                                   else 0.0)
-        return {"b_hidden": b_hidden, "b_out": jnp.full((self.n_out,), float(self.bias_out)), "w_peep": peep}
+        b_hidden = np.concatenate([np.full((C,), float(self.bias_cells), np.float32),
+                                    np.full((self.n_hidden - C,), float(self.bias_gates), np.float32)])
+        peep = np.ones((3, C if self.peepholes else 0), np.float32)
+        peep[2] = float(self.forget_gate)
+        return {"b_hidden": b_hidden, "b_out": np.full((self.n_out,), float(self.bias_out), np.float32), "w_peep": peep}
 
 
 def forget_gate_lstm(base, forget_bias: float = 1.0) -> GatedLSTM:
@@ -134,7 +135,7 @@ class GRU:
                 "w_out_h": (self.n_out, H), "w_out_x": (self.n_out, 0), "b_out": (self.n_out,)}
 
     def masks(self) -> Params:
-        return {"b_out": jnp.full((self.n_out,), float(self.bias_out))}
+        return {"b_out": np.full((self.n_out,), float(self.bias_out), np.float32)}
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ class Elman:
                 "w_out_h": (self.n_out, H), "w_out_x": (self.n_out, 0), "b_out": (self.n_out,)}
 
     def masks(self) -> Params:
-        return {"b_out": jnp.full((self.n_out,), float(self.bias_out))}
+        return {"b_out": np.full((self.n_out,), float(self.bias_out), np.float32)}
 
 
 def gated_lstm(arch: GatedLSTM) -> Cell:

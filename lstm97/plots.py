@@ -204,9 +204,29 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     return figures
 
 
+def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
+    """Heat map of success rates (best learning rate per paper row and cell)."""
+    from experiments.compare import CELLS
+    from lstm97.report import comparison_grid, summarise
+    grid = comparison_grid(summarise(trials, rows))
+    if grid.empty:
+        return {}
+    paper_rows = list(dict.fromkeys(grid["paper_row"]))
+    matrix = np.full((len(paper_rows), len(CELLS)), np.nan)
+    for r in grid.itertuples():
+        matrix[paper_rows.index(r.paper_row), CELLS.index(r.cell_kind)] = r.success_pct
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(paper_rows) + 1.5))
+    image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(CELLS)), CELLS, rotation=30, fontsize=8)
+    ax.set_yticks(range(len(paper_rows)), paper_rows, fontsize=7)
+    fig.colorbar(image, ax=ax, label="% trials successful (best rate)")
+    ax.set_title("Every cell on every paper row", fontsize=10)
+    return {"success_heatmap.png": fig}
+
+
 def close(fig) -> None:
     plt.close(fig)
 
 
 FIGURES = {"exp1": exp1_figures, "exp2": exp2_figures, "exp3": exp3_figures, "exp4": exp4_figures,
-           "exp5": exp5_figures, "exp6": exp6_figures}
+           "exp5": exp5_figures, "exp6": exp6_figures, "compare": compare_figures}

@@ -131,7 +131,49 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
     write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
                                                  {"experiment": experiment, **meta}))
+    if experiment == "compare":
+        write_atomic(folder / "README.md", comparison_page(summary, meta))
     return summary
+
+
+def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
+    """One line per (paper row, cell): the learning rate with the most successes (then the fewest mean
+    sequences), with its numbers; labels are ``"<exp> <row> | <cell> | lr x<factor>"``."""
+    parts = summary["row"].str.split(" | ", regex=False, expand=True)
+    frame = summary.assign(paper_row=parts[0], cell_kind=parts[1], factor=parts[2])
+    frame = frame[frame["trials"] > 0]
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["successes", "mean_sequences"], ascending=[False, True], na_position="last")
+    best = frame.groupby(["paper_row", "cell_kind"], sort=False).head(1)
+    return best.sort_values(["paper_row", "cell_kind"])
+
+
+def comparison_page(summary: pd.DataFrame, meta: dict) -> str:
+    """``results/compare/README.md``: paper rows × cells, best learning rate of each."""
+    from experiments.compare import CELLS
+    grid = comparison_grid(summary)
+    lines = ["# Every cell on every row of the paper", "",
+             f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}`. Each cell: successes of "
+             "its trials at the best of the learning rates tried (the row's rate × 0.1, 0.3, 1, 3; the rate in "
+             "brackets), with the exact 95 % interval, then the median sequences to success. Every rate's line is "
+             "in `summary.md`; the weight count of each net in its note.", ""]
+    if grid.empty:
+        return "\n".join(lines + ["No finished rows yet."]) + "\n"
+    lines += ["| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
+    for paper_row, group in grid.groupby("paper_row", sort=False):
+        cells = []
+        for kind in CELLS:
+            hit = group[group["cell_kind"] == kind]
+            if hit.empty:
+                cells.append("–")
+                continue
+            r = hit.iloc[0]
+            median = "" if pd.isna(r.median_sequences) else f", {r.median_sequences:,.0f}"
+            cells.append(f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%] "
+                         f"({r.factor}){median}")
+        lines.append(f"| {paper_row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:
@@ -164,7 +206,7 @@ def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = 
     from lstm97.experiments import quick, rows_of
     folder = out / experiment
     meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
-    rows = rows_of(experiment)
+    rows = rows_of(experiment, quick=bool(meta.get("quick")))
     if meta.get("quick"):
         rows = tuple(quick(r) for r in rows)
     if from_jobs:
@@ -211,7 +253,8 @@ SEQUENCES = {
             "final net on 2,560 fresh sequences (wrong: some output off by 0.3 or more).",
 }
 
-TITLES = {"exp1": "Experiment 1: Table 1 (embedded Reber grammar), ours beside the paper's",
+TITLES = {"compare": "Beyond the paper: every cell on every LSTM row of experiments 1-6",
+          "exp1": "Experiment 1: Table 1 (embedded Reber grammar), ours beside the paper's",
           "exp2": "Experiment 2: Tables 2 and 3 (and task 2b), ours beside the paper's",
           "exp3": "Experiment 3: Tables 4, 5 and 6 (noise and signal on one channel), ours beside the paper's",
           "exp4": "Experiment 4: Table 7 (the adding problem), ours beside the paper's",
@@ -236,7 +279,7 @@ def _ours_text(r) -> str:
 
 def write_overview(out: Path) -> Path:
     """``results/README.md``: one table of every paper row of every experiment that has a summary."""
-    from lstm97.experiments import EXPERIMENTS
+    from lstm97.experiments import PAPER as EXPERIMENTS
     lines = ["# Results: every row of the paper's tables beside ours", "",
              "Built from each experiment's `summary.csv` by `make tables` (no training). Paper: success rate and "
              "mean training sequences to success as printed (exps 3-6 give no rate; read as 100 %, see "

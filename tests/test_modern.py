@@ -140,3 +140,20 @@ def test_every_cell_trains_under_the_papers_protocol(arch):
     from tests.test_train import TINY
     rows = train_row(TINY.scaled(arch=arch, cap=500, chunk=250, trials=2), seed=0)
     assert [r["cell"] for r in rows] == [rows[0]["cell"]] * 2 and all(r["presented"] > 0 for r in rows)
+
+
+def test_comparison_rows_match_the_paper_nets_weight_counts():
+    """Issue 6: every paper LSTM row × 6 cells × 4 rates; sizes chosen for the weight count closest to the
+    paper net's."""
+    from experiments.compare import CELLS, QUICK_ROWS, RATE_FACTORS, ROWS, paper_rows
+    papers = paper_rows()
+    assert len(papers) == 31 and len(ROWS) == 31 * len(CELLS) * len(RATE_FACTORS)
+    assert len(QUICK_ROWS) == 31 * len(CELLS)
+    by_label = {r.label: r for r in ROWS}
+    exp4 = next(r for r in papers if r.experiment == "exp4" and r.label == "T=100")
+    for kind in CELLS:
+        row = by_label[f"exp4 T=100 | {kind} | lr x1"]
+        assert row.learning_rate == exp4.learning_rate and row.criterion == exp4.criterion
+        assert row.cap == exp4.cap and row.trials == 10 and row.task == exp4.task
+        assert abs(row.weights - 93) <= 93 * 0.5, (kind, row.weights)
+    assert by_label["exp4 T=100 | lstm1997 | lr x0.1"].learning_rate == 0.05

@@ -62,11 +62,11 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
     from lstm97.report import write_figures, write_overview, write_tables
     expected_figures = {"exp1": ["table1_sequences.png"], "exp3": ["tables456_vs_T.png"],
                         "exp4": ["table7_vs_T.png"], "exp5": ["table8_errors.png"],
-                        "exp6": ["confusion_6a.png", "confusion_6b.png"]}
+                        "exp6": ["confusion_6a.png", "confusion_6b.png"], "compare": ["success_heatmap.png"]}
     for name in EXPERIMENTS:
         if name == "exp2":
             continue
-        rows = rows_of(name)
+        rows = rows_of(name, quick=True)
         folder = tmp_path / name
         trials = _fake_trials(rows)
         summary = write_tables(name, folder, trials, rows, {"command": "test"})
@@ -78,6 +78,8 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
         write_figures(name, folder, trials, rows)
         for figure in expected_figures[name]:
             assert (folder / figure).stat().st_size > 1000, figure
+    grid = (tmp_path / "compare" / "README.md").read_text()                    # paper rows × cells
+    assert "| exp4 T=100 | 2/3 [9–99%] (lr x1), 1,500 |" in grid
     overview = write_overview(tmp_path).read_text()
     assert "| exp2 | – | – | not run yet | pending | – |" in overview
     assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9, 99]), mean 1,500, median 1,500 | not reproduced |" in overview

@@ -1,0 +1,67 @@
+"""Beyond the paper (issue 6): every cell on every LSTM row of experiments 1-6, under the paper's protocol.
+
+For each paper row (its task, online SGD with one sequence per update, its stopping rule, cap and 2,560-sequence
+test), each cell below trains 10 trials at the row's learning rate × 0.1, 0.3, 1 and 3. The 1997 LSTM is the
+paper's own net; every other cell gets the size whose weight count is closest to the paper net's (stated in
+each row's note and in `python -m lstm97 describe`). `--quick` keeps only the paper's rate (× 1).
+"""
+import functools
+from dataclasses import replace
+
+from lstm97.cells import LSTM1997, n_weights
+from lstm97.config import Row
+from lstm97.experiments import rows_of
+from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
+
+CELLS = ("lstm1997", "forget_lstm", "peephole_lstm", "vanilla_lstm", "gru", "elman")
+RATE_FACTORS = (0.1, 0.3, 1.0, 3.0)
+TRIALS = 10
+SOURCES = ("exp1", "exp2", "exp3", "exp4", "exp5", "exp6")
+
+
+def _closest(make, target: int, sizes=range(1, 65)):
+    """The architecture ``make(n)`` whose weight count is closest to ``target`` (smallest n on ties)."""
+    return min((make(n) for n in sizes), key=lambda arch: (abs(n_weights(arch) - target), n_weights(arch)))
+
+
+@functools.lru_cache(maxsize=None)
+def matched(paper: LSTM1997, kind: str):
+    """A ``kind`` net for the paper net's task with about the paper net's number of weights."""
+    target = n_weights(paper)
+    io = dict(n_in=paper.n_in, n_out=paper.n_out, symbolic=paper.symbolic)
+    if kind == "lstm1997":
+        return paper
+    if kind in ("forget_lstm", "peephole_lstm"):
+        size = paper.block_size if paper.connectivity == "F" else 1
+        return _closest(lambda b: GatedLSTM(**io, blocks=b, block_size=size, forget_gate=True,
+                                            peepholes=kind == "peephole_lstm", bias_cells=paper.bias_cells,
+                                            bias_gates=True, bias_out=paper.bias_out, g=paper.g, h=paper.h,
+                                            init_scale=paper.init_scale), target, range(1, 17))
+    if kind == "vanilla_lstm":
+        return _closest(lambda n: vanilla_lstm(**io, cells=n, init_scale=paper.init_scale), target)
+    if kind == "gru":
+        return _closest(lambda n: GRU(**io, n_hidden=n, init_scale=paper.init_scale), target)
+    if kind == "elman":
+        return _closest(lambda n: Elman(**io, n_hidden=n, init_scale=paper.init_scale), target)
+    raise ValueError(f"unknown cell {kind!r}")
+
+
+def paper_rows() -> list[Row]:
+    """The LSTM rows of the paper's tables that we run (no baselines, no pilots)."""
+    return [r for name in SOURCES for r in rows_of(name, variants=False)
+            if r.run and isinstance(r.arch, LSTM1997)]
+
+
+def _rows(factors=RATE_FACTORS):
+    for row in paper_rows():
+        for kind in CELLS:
+            arch = matched(row.arch, kind)
+            for factor in factors:
+                yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | {kind} | lr x{factor:g}",
+                              arch=arch, learning_rate=round(row.learning_rate * factor, 12),
+                              trials=min(row.trials, TRIALS), engine="auto",
+                              note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)})")
+
+
+ROWS = tuple(_rows())
+QUICK_ROWS = tuple(_rows(factors=(1.0,)))       # --quick: the paper's rate only
