@@ -63,5 +63,26 @@ def _rows(factors=RATE_FACTORS):
                               note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)})")
 
 
-ROWS = tuple(_rows())
-QUICK_ROWS = tuple(_rows(factors=(1.0,)))       # --quick: the paper's rate only
+def _ablations():
+    """Issue 6's ablations of the 1997 design, each on the rows where the paper says it matters, at the
+    paper's rate and 10 trials: the full gradient instead of the truncated one (all rows of exps 1, 4 and 6a);
+    no output gates (exp 1: "output gates were needed for fast learning"); no input-gate bias (exps 3, 4, 6:
+    the remedy for state drift); per-step weight updates (exp 1; exps 2a/2b have their pilots in exp 2)."""
+    for row in paper_rows():
+        arch = row.arch
+        ablations = []
+        if row.experiment in ("exp1", "exp4") or row.label == "6a":
+            ablations.append(("full gradient", dict(arch=replace(arch, truncated=False))))
+        if row.experiment == "exp1":
+            ablations.append(("no output gate", dict(arch=replace(arch, output_gate=False, out_gate_bias=None))))
+            ablations.append(("per-step updates", dict(updates="step")))
+        if row.experiment in ("exp3", "exp4", "exp6") and arch.in_gate_bias is not None:
+            ablations.append(("no input-gate bias", dict(arch=replace(arch, in_gate_bias=None))))
+        for name, changes in ablations:
+            yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | lstm1997 [{name}] | lr x1",
+                          trials=min(row.trials, TRIALS), engine="auto", **changes,
+                          note=f"ablation: {name}")
+
+
+ROWS = tuple(_rows()) + tuple(_ablations())
+QUICK_ROWS = tuple(_rows(factors=(1.0,))) + tuple(_ablations())     # --quick: the paper's rate only

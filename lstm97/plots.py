@@ -209,6 +209,7 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     from experiments.compare import CELLS
     from lstm97.report import comparison_grid, summarise
     grid = comparison_grid(summarise(trials, rows))
+    grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:
         return {}
     paper_rows = list(dict.fromkeys(grid["paper_row"]))

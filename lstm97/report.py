@@ -173,6 +173,16 @@ def comparison_page(summary: pd.DataFrame, meta: dict) -> str:
             cells.append(f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%] "
                          f"({r.factor}){median}")
         lines.append(f"| {paper_row} | " + " | ".join(cells) + " |")
+    ablations = grid[grid["cell_kind"].str.contains("[", regex=False)]
+    if not ablations.empty:
+        lines += ["", "## Ablations of the 1997 design (paper's rate)", "",
+                  "| paper row | ablation | ours | the 1997 net (paper's rate) |", "|---|---|---|---|"]
+        for r in ablations.itertuples():
+            base = grid[(grid["paper_row"] == r.paper_row) & (grid["cell_kind"] == "lstm1997")]
+            ref = "–" if base.empty else f"{base.iloc[0].successes}/{base.iloc[0].trials}"
+            median = "" if pd.isna(r.median_sequences) else f", median {r.median_sequences:,.0f}"
+            lines.append(f"| {r.paper_row} | {r.cell_kind.split('[')[1].rstrip(']')} | "
+                         f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%]{median} | {ref} |")
     return "\n".join(lines) + "\n"
 
 

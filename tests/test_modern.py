@@ -147,8 +147,12 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
     paper net's."""
     from experiments.compare import CELLS, QUICK_ROWS, RATE_FACTORS, ROWS, paper_rows
     papers = paper_rows()
-    assert len(papers) == 31 and len(ROWS) == 31 * len(CELLS) * len(RATE_FACTORS)
-    assert len(QUICK_ROWS) == 31 * len(CELLS)
+    ablations = [r for r in ROWS if "[" in r.label]
+    assert len(papers) == 31 and len(ROWS) == 31 * len(CELLS) * len(RATE_FACTORS) + len(ablations)
+    assert len(QUICK_ROWS) == 31 * len(CELLS) + len(ablations)
+    kinds = {r.label.split("[")[1].split("]")[0] for r in ablations}
+    assert kinds == {"full gradient", "no output gate", "per-step updates", "no input-gate bias"}
+    assert all(not r.arch.truncated for r in ablations if "full gradient" in r.label)
     by_label = {r.label: r for r in ROWS}
     exp4 = next(r for r in papers if r.experiment == "exp4" and r.label == "T=100")
     for kind in CELLS:
