@@ -152,27 +152,30 @@ def summary_line(result: dict) -> str:
             f"process(es), engine {result['engine']}, {result['device']}")
 
 
-# The paper's LSTM workload: (experiment, row, suite net whose rate stands in, trials, mean sequences to
-# success, mean sequence length). Means and trial counts from spec.md (Tables 1-9, decision 16); exp 2 rows add
-# the 10,000-sequence success window; mean lengths are the expected lengths (1.05 T where lengths are T..1.1 T).
-PAPER_WORKLOAD = (
-    ("exp1", "4 blocks, lr 0.1", "exp1", 30, 39_740, 12.0), ("exp1", "3x2, lr 0.1", "exp1", 30, 21_730, 12.0),
-    ("exp1", "3x2, lr 0.2", "exp1", 30, 14_060, 12.0), ("exp1", "4 blocks, lr 0.5", "exp1", 30, 9_500, 12.0),
-    ("exp1", "3x2, lr 0.5", "exp1", 30, 8_440, 12.0),
-    ("exp2", "2a LSTM p=100", "exp2c p=100 q=100", 18, 15_040, 101.0),
-    ("exp2", "2b LSTM p=100", "exp2c p=100 q=100", 18, 15_680, 101.0),
-    *[("exp2", f"2c q={q} p={p}", "exp2c p=100 q=100" if p <= 200 else "exp2c p=1000 q=1000", 20, n + 10_000,
-       q + 13.0) for q, p, n in ((50, 50, 30_000), (100, 100, 31_000), (200, 200, 33_000), (500, 500, 38_000),
-                                 (1000, 1000, 49_000), (1000, 500, 49_000), (1000, 200, 75_000),
-                                 (1000, 100, 135_000), (1000, 50, 203_000))],
-    *[("exp3", f"{task} T={T} N={N}", "exp4 T=100", 10, n, 1.05 * T) for task, T, N, n in (
-        ("3a", 100, 3, 39_850), ("3a", 100, 1, 64_330), ("3a", 1000, 3, 452_460), ("3b", 100, 3, 43_250),
-        ("3b", 100, 1, 78_430), ("3b", 1000, 1, 485_080), ("3c", 100, 3, 269_650), ("3c", 100, 1, 565_640))],
-    *[("exp4", f"T={T}", "exp4 T=100", 10, n, 1.05 * T) for T, n in ((100, 74_000), (500, 209_000),
-                                                                      (1000, 853_000))],
-    ("exp5", "n_seq=140", "exp4 T=100", 10, 482_000, 105.0), ("exp5", "n_seq=13", "exp4 T=100", 10, 1_273_000, 105.0),
-    ("exp6", "6a", "exp6a", 20, 31_390, 105.0), ("exp6", "6b", "exp6a", 10, 571_100, 105.0),
-)
+def paper_workload() -> list[tuple[str, str, str, int, float, float]]:
+    """The paper's LSTM rows as (experiment, row, suite net whose rate stands in, trials, mean sequences to
+    success, mean sequence length), from ``lstm97.paper``. Exp 2 rows add the 10,000-sequence success window;
+    mean lengths are expected lengths (1.05 T where lengths are T..1.1 T; 2c: q + 13; exp 1: 12 symbols)."""
+    from lstm97 import paper
+    rows = [("exp1", f"{b} blocks x {s} lr={lr:g}", "exp1", paper.TRIALS["exp1"], ref.sequences, 12.0)
+            for (b, s, lr), ref in paper.TABLE1.items()]
+    window = paper.EXP2_WINDOW
+    rows.append(("exp2", "2a LSTM p=100", "exp2c p=100 q=100", paper.TRIALS["exp2a"],
+                 paper.TABLE2[("LSTM", 100, 1.0)].sequences + window, 101.0))
+    rows.append(("exp2", "2b LSTM p=100", "exp2c p=100 q=100", paper.TRIALS["exp2b"],
+                 paper.TASK2B.sequences + window, 101.0))
+    rows += [("exp2", f"2c q={q} p={p}", "exp2c p=100 q=100" if p <= 200 else "exp2c p=1000 q=1000",
+              paper.TRIALS["exp2c"], ref.sequences + window, q + 13.0) for (q, p), ref in paper.TABLE3.items()]
+    rows += [("exp3", f"{task} T={T} N={N}", "exp4 T=100", paper.TRIALS["exp3"], ref.sequences, 1.05 * T)
+             for (task, T, N), ref in paper.TABLE456.items()]
+    rows += [("exp4", f"T={T}", "exp4 T=100", paper.TRIALS["exp4"], ref.sequences, 1.05 * T)
+             for T, ref in paper.TABLE7.items()]
+    rows += [("exp5", f"n_seq={n}", "exp4 T=100", paper.TRIALS["exp5"], ref.sequences, 105.0)
+             for n, ref in paper.TABLE8.items()]
+    rows += [("exp6", task, "exp6a", paper.TRIALS[f"exp{task}"], ref.sequences, 105.0)
+             for task, ref in paper.TABLE9.items()]
+    return rows
+
 
 # make bench: (net, configuration, setting changes). "before" is the foundation's trainer on one row at the
 # paper's trial count; "after" the best settings found here.
@@ -238,7 +241,7 @@ def paper_estimate(table) -> list[tuple[str, float, float]]:
         if r["config"].startswith("auto engine, paper's trials"):
             rates[r["net"]] = r["trial_steps_per_s"]
     per_exp: dict[str, list[float]] = {}
-    for exp, _, net, trials, sequences, length in PAPER_WORKLOAD:
+    for exp, _, net, trials, sequences, length in paper_workload():
         steps = trials * sequences * length
         acc = per_exp.setdefault(exp, [0.0, 0.0])
         acc[0] += steps
@@ -268,7 +271,7 @@ def write_readme(out, table, command: str) -> None:
     total_hours = sum(h for _, _, h in estimate)
     lines += ["", "## Time to reproduce the paper, estimated from these rates", "",
               "The paper's LSTM rows at the paper's trial counts and mean sequences to success "
-              "(`bench.PAPER_WORKLOAD`; failed trials that run to their caps come on top), at the rate measured "
+              "(`bench.paper_workload()`; failed trials that run to their caps come on top), at the rate measured "
               "for the closest net at its paper trial count (auto engine, one process), two rows at a time:", "",
               "| experiment | trial-steps | hours |", "|---|---|---|"]
     lines += [f"| {exp} | {steps:.3g} | {hours:.2f} |" for exp, steps, hours in estimate]
