@@ -1,14 +1,19 @@
-"""``make_train(row)``: every trial of a table row trains at once, in one jitted, vmapped program.
+"""``make_train(row)``: every trial of a table row trains at once, in one jitted program.
 
 Protocol (spec §1.5, decisions 1, 2, 5, 13, 16): each trial draws a fresh sequence from the task, runs the
 cell over it from a zero state, takes the gradient of ½ Σ_t Σ_k mask_t (t_k − y_k)² (truncated for the 1997
-cell), and applies one plain SGD step (``optax.sgd``, no momentum): one sequence per update. The criterion is
-judged on the training stream; a trial stops at success or at its cap and then holds its weights.
+cell), and applies one plain SGD step (``optax.sgd``, no momentum): one sequence per update. Criteria on the
+training stream are judged after every sequence, criteria on test sets (exps 1 and 3) after every chunk; a
+trial stops at success or at its cap and then holds its weights. Exps 3-6 then test each trial's final net
+on 2,560 fresh sequences (``final_test``).
 
-The training loop is a pure function of the trial key (purejaxrl style): ``init(key)`` builds the state,
-``chunk(state)`` presents ``row.chunk`` sequences with ``lax.scan``. With ``row.updates == "step"`` the weights
-change after every time step under the paper's forward-mode rule (``rtrl.py``). ``train_row`` runs the chunks from
-Python so that the progress bar advances and the row ends when every trial is done.
+The training loop is a pure function of the trial keys (purejaxrl style): ``init(key, index)`` builds one
+trial's state, ``chunk(states)`` presents ``row.chunk`` sequences to every trial with ``lax.scan``. The
+gradient comes from one of two engines (``make_learn``): ``scan`` (``jax.grad`` through the time loop,
+vmapped over trials; per-step updates by ``rtrl.py``) or ``lanes`` (the paper's forward rule with the trials
+as SIMD lanes, ``lanes.py``). ``train_row`` runs the chunks from Python so that the progress bar advances,
+checkpoints are written and the row ends when every trial is done; with several devices the trials are split
+over them (``placement``).
 """
 from __future__ import annotations
 
