@@ -68,7 +68,7 @@ def test_lanes_gradient_equals_numpy_reference(name):
                                        err_msg=key)
 
 
-@pytest.mark.parametrize("name", ["exp2a-like B no output gate", "exp2c-like symbols"])
+@pytest.mark.parametrize("name", ["exp2a-like B no output gate", "exp2c-like symbols", "exp1-like 3x2 F gate biases"])
 def test_lanes_per_step_updates_equal_forward_mode_rule(name):
     """On-line updates (decision 2's option): the weights change after every step, as in rtrl.py."""
     arch = ALL[name]
