@@ -36,7 +36,9 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
         mean_ci = stats.mean_interval(seqs)
         paper = row.paper
         ok = t[t["success"].astype(bool)] if n else t
-        col = lambda name: (ok[name].to_numpy(dtype=float) if name in ok and len(ok) else np.array([]))
+        def col(name: str) -> np.ndarray:
+            values = ok[name].to_numpy(dtype=float) if name in ok and len(ok) else np.array([])
+            return values[np.isfinite(values)]
         st1, test_wrong, test_error = col("st1_at"), col("test_wrong"), col("test_mean_error")
         st1 = st1[st1 >= 0]
         lines.append({
@@ -53,9 +55,9 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
             "learned_trials": len(learned), "diverged": int((t["reason"] == "diverged").sum()) if n else 0,
             "cap": row.cap,
             "mean_st1": float(st1.mean()) if len(st1) else math.nan,
-            "mean_test_wrong": float(np.nanmean(test_wrong)) if len(test_wrong) else math.nan,
-            "max_test_wrong": float(np.nanmax(test_wrong)) if len(test_wrong) else math.nan,
-            "mean_test_error": float(np.nanmean(test_error)) if len(test_error) else math.nan,
+            "mean_test_wrong": float(test_wrong.mean()) if len(test_wrong) else math.nan,
+            "max_test_wrong": float(test_wrong.max()) if len(test_wrong) else math.nan,
+            "mean_test_error": float(test_error.mean()) if len(test_error) else math.nan,
             "paper_st1": _opt(paper, "st1"), "paper_test_wrong": _opt(paper, "test_wrong"),
             "paper_test_error": _opt(paper, "test_error"),
             "paper_success_pct": paper.success_pct if paper and paper.success_pct is not None else math.nan,
@@ -106,7 +108,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
         out.append(" | ".join([
             f"| {r.row}", r.cell, _num(r.weights), f"{r.learning_rate:g}",
             f"{r.successes}/{r.trials}" if ran else r.verdict,
-            f"{_num(r.success_pct)} [{_num(r.success_ci_low)}, {_num(r.success_ci_high)}]" if ran else "–",
+            f"{_num(r.success_pct)} [{_num(r.success_ci_low, 1)}, {_num(r.success_ci_high, 1)}]" if ran else "–",
             _num(r.paper_success_pct),
             f"{_num(r.mean_sequences)} [{_num(r.mean_ci_low)}, {_num(r.mean_ci_high)}]" if ran else "–",
             _num(r.median_sequences),
@@ -281,7 +283,7 @@ def _paper_text(r) -> str:
 def _ours_text(r) -> str:
     if not r.trials:
         return "–"
-    text = f"{r.successes}/{r.trials} ({r.success_pct:.0f} % [{r.success_ci_low:.0f}, {r.success_ci_high:.0f}])"
+    text = f"{r.successes}/{r.trials} ({r.success_pct:.0f} % [{r.success_ci_low:.1f}, {r.success_ci_high:.1f}])"
     if r.successes:
         text += f", mean {r.mean_sequences:,.0f}, median {r.median_sequences:,.0f}"
     return text

@@ -82,5 +82,5 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
     assert "| exp4 T=100 | 2/3 [9–99%] (lr x1), 1,500 |" in grid
     overview = write_overview(tmp_path).read_text()
     assert "| exp2 | – | – | not run yet | pending | – |" in overview
-    assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9, 99]), mean 1,500, median 1,500 | not reproduced |" in overview
+    assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9.4, 99.2]), mean 1,500, median 1,500 | not reproduced |" in overview
     assert overview.count("| exp1 |") == 9        # five LSTM rows and four competitors
