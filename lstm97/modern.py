@@ -120,7 +120,9 @@ def vanilla_lstm(n_in: int, n_out: int, cells: int, symbolic: bool = False, init
 
 
 @dataclass(frozen=True)
-class GRU:
+class _HiddenLayerNet:
+    """One layer of ``n_hidden`` units (``rows`` net inputs each) feeding logistic outputs; full gradient."""
+
     n_in: int
     n_out: int
     n_hidden: int
@@ -129,9 +131,11 @@ class GRU:
     truncated: bool = False
     symbolic: bool = False
 
+    rows = 1
+
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        H = self.n_hidden
-        return {"w_hidden_x": (3 * H, self.n_in), "w_hidden_h": (3 * H, H), "b_hidden": (3 * H,),
+        H, R = self.n_hidden, self.rows * self.n_hidden
+        return {"w_hidden_x": (R, self.n_in), "w_hidden_h": (R, H), "b_hidden": (R,),
                 "w_out_h": (self.n_out, H), "w_out_x": (self.n_out, 0), "b_out": (self.n_out,)}
 
     def masks(self) -> Params:
@@ -139,22 +143,13 @@ class GRU:
 
 
 @dataclass(frozen=True)
-class Elman:
-    n_in: int
-    n_out: int
-    n_hidden: int
-    bias_out: bool = True
-    init_scale: float = 0.1
-    truncated: bool = False
-    symbolic: bool = False
+class GRU(_HiddenLayerNet):
+    rows = 3            # update gate, reset gate, candidate
 
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        H = self.n_hidden
-        return {"w_hidden_x": (H, self.n_in), "w_hidden_h": (H, H), "b_hidden": (H,),
-                "w_out_h": (self.n_out, H), "w_out_x": (self.n_out, 0), "b_out": (self.n_out,)}
 
-    def masks(self) -> Params:
-        return {"b_out": np.full((self.n_out,), float(self.bias_out), np.float32)}
+@dataclass(frozen=True)
+class Elman(_HiddenLayerNet):
+    rows = 1
 
 
 def gated_lstm(arch: GatedLSTM) -> Cell:
