@@ -128,11 +128,11 @@ class TestSet(Checked):
 def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:
     """Per sequence of a batch: misclassified (ABS(β) against the noise-free target) and the mean absolute
     error over the judged steps and output units."""
-    target = jax.vmap(task.clean_target)(batch) if hasattr(task, "clean_target") else batch.target
-    err = jnp.abs(outputs - target) * batch.judge[..., None]
-    wrong = (err.max(axis=(1, 2)) >= task.threshold)
-    mean_error = err.sum(axis=(1, 2)) / jnp.maximum(batch.judge.sum(axis=1) * outputs.shape[-1], 1.0)
-    return wrong, mean_error
+    from lstm97.tasks.base import judge, mean_error
+    if hasattr(task, "clean_target"):
+        batch = batch._replace(target=jax.vmap(task.clean_target)(batch))
+    correct, _ = jax.vmap(lambda out, seq: judge(out, seq, task.threshold))(outputs, batch)
+    return ~correct, jax.vmap(mean_error)(outputs, batch)
 
 
 @dataclass(frozen=True)

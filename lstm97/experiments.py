@@ -10,7 +10,6 @@ from lstm97.criteria import Recent, Streak
 EXPERIMENTS = {f"exp{i}": f"experiments.exp{i}" for i in range(1, 7)}
 EXPERIMENTS["compare"] = "experiments.compare"      # beyond the paper: every cell on every row (issue 6)
 PAPER = tuple(f"exp{i}" for i in range(1, 7))
-LATER: tuple[str, ...] = ()
 
 
 class UnknownExperiment(ValueError):
@@ -20,8 +19,6 @@ class UnknownExperiment(ValueError):
 def rows_of(name: str, variants: bool = True, quick: bool = False) -> tuple[Row, ...]:
     """The paper's rows of an experiment, then its pilots of other readings (``VARIANTS``); with ``quick``,
     the experiment's ``QUICK_ROWS`` where it has them (before ``quick()`` shrinks each row)."""
-    if name in LATER:
-        raise UnknownExperiment(f"experiment {name!r} is not yet implemented (it arrives with the experiments 1, 3-6 issue)")
     if name not in EXPERIMENTS:
         raise UnknownExperiment(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
     module = importlib.import_module(EXPERIMENTS[name])

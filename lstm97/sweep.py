@@ -79,7 +79,7 @@ def checksum(trials: list[dict]) -> str:
     return f"{zlib.crc32(json.dumps(trials, sort_keys=True, separators=(',', ':')).encode()):08x}"
 
 
-def load_job(path: Path, row: Row, seed: int, trials: int, quiet: bool = False) -> dict | None:
+def load_job(path: Path, row: Row, seed: int, trials: int) -> dict | None:
     """The job's record if its file is complete and belongs to this row, seed and trial count. A file that
     cannot be read, fails its checksum or has another schema is reported in one line (and so recomputed;
     files written before checksums existed carry none and are read as they are);
@@ -96,8 +96,7 @@ def load_job(path: Path, row: Row, seed: int, trials: int, quiet: bool = False) 
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         problem = "is unreadable or corrupt"
     if problem:
-        if not quiet:
-            print(f"lstm97: {path} {problem}; recomputing it", file=sys.stderr)
+        print(f"lstm97: {path} {problem}; recomputing it", file=sys.stderr)
         return None
     if not (record["fingerprint"] == row.fingerprint() and record["seed"] == seed
             and len(record["trials"]) >= trials):
@@ -173,8 +172,12 @@ def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show
               "seed": seed, "trials": rows, "checksum": checksum(rows), "wall_s": round(time.time() - start, 2),
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
     if write:
-        write_atomic(job_path(out, row), json.dumps(record, indent=1) + "\n")
+        write_job(job_path(out, row), record)
     return record
+
+
+def write_job(path: Path, record: dict) -> None:
+    write_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
 def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,
@@ -273,7 +276,7 @@ def run_on_ray(rows: list[Row], out: Path, seed: int, trials: int | None) -> Non
             ready, _ = ray.wait(list(pending), num_returns=1)
             row, path = pending.pop(ready[0])
             record = ray.get(ready[0])
-            write_atomic(path, json.dumps(record, indent=1) + "\n")
+            write_job(path, record)
             print(f"lstm97: {row.job} done on Ray", file=sys.stderr)
     finally:
         for lock in locks:

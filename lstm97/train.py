@@ -32,7 +32,7 @@ from lstm97 import lanes
 from lstm97.cells import Params, make_cell
 from lstm97.config import Row
 from lstm97.rtrl import make_forward_mode
-from lstm97.tasks.base import Sequence, judge
+from lstm97.tasks.base import Sequence, judge, mean_error
 
 
 class TrialState(NamedTuple):
@@ -134,14 +134,11 @@ def make_train(row: Row) -> Train:
         params, opt_state, loss, outputs = learn(state.params, state.opt_state, seqs)
         return jax.vmap(settle)(state, keys, seqs, params, opt_state, loss, outputs), None
 
-    def outputs_of(params: Params) -> Callable[[Sequence], jax.Array]:
-        """The net's outputs on a batch of sequences (no learning)."""
-        return jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])
-
     def check(state: TrialState) -> TrialState:
         """Criteria judged on test sets (exps 1 and 3) look at every trial after each chunk."""
         key = jax.random.fold_in(state.key, CHECK_STREAM)
-        crit = criterion.check(state.crit, outputs_of(state.params), task, key, state.variant, state.seqs)
+        crit = criterion.check(state.crit, batch_outputs(cell, state.params), task, key, state.variant,
+                               state.seqs)
         crit = jax.tree.map(lambda n, o: jnp.where(state.done, o, n), crit, state.crit)
         return state._replace(crit=crit, done=state.done | (crit.success_at >= 0))
 
@@ -152,13 +149,12 @@ def make_train(row: Row) -> Train:
     return Train(init, chunk)
 
 
+def batch_outputs(cell, params: Params) -> Callable[[Sequence], jax.Array]:
+    """The net's outputs on a batch of sequences (no learning)."""
+    return jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])
+
+
 CHECK_STREAM, TEST_STREAM = 0x0C4EC4, 0x7E57    # fold_in constants: test sequences apart from training ones
-
-
-def mean_error(outputs: jax.Array, seq: Sequence) -> jax.Array:
-    """Mean absolute error over the judged steps and output units of one sequence (decision 12's average)."""
-    err = jnp.abs(outputs - seq.target) * seq.judge[:, None]
-    return err.sum() / jnp.maximum(seq.judge.sum() * outputs.shape[-1], 1.0)
 
 
 ERROR_BINS = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, np.inf)   # test-error histogram edges
@@ -180,7 +176,7 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
 
         def part(keys):
             seqs = jax.vmap(task.sample)(keys)
-            outputs = jax.vmap(lambda seq: sequence_loss(cell, params, seq)[1])(seqs)
+            outputs = batch_outputs(cell, params)(seqs)
             wrong, err = test_errors(task, outputs, seqs)
             hist = jnp.zeros(len(ERROR_BINS) - 1, jnp.int32).at[jnp.searchsorted(edges, err, side="right")].add(1)
             confusion = jnp.zeros((max(classes, 1), max(classes, 1)), jnp.int32)

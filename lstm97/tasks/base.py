@@ -27,6 +27,12 @@ def judge(outputs: jax.Array, seq: Sequence, threshold: float) -> tuple[jax.Arra
     return worst < threshold, worst
 
 
+def mean_error(outputs: jax.Array, seq: Sequence) -> jax.Array:
+    """Mean absolute error over the judged steps and output units of one sequence (decision 12's average)."""
+    err = jnp.abs(outputs - seq.target) * seq.judge[:, None]
+    return err.sum() / jnp.maximum(seq.judge.sum() * outputs.shape[-1], 1.0)
+
+
 def check_positive(name: str, **values: int) -> None:
     for key, value in values.items():
         if value <= 0:

@@ -205,8 +205,8 @@ class Task1:
     @cached_property
     def _stacked(self) -> dict[str, np.ndarray]:
         """Every pair's training and test sets stacked on a leading pair axis (one pair when ``pair >= 0``)."""
-        pairs = range(PAIRS) if self.pair == -1 else (self.pair,)
-        built = [make_sets(self.seed, p, self.max_len, self.distinct) for p in pairs]
+        built = ([make_sets(self.seed, p, self.max_len, self.distinct) for p in range(PAIRS)]
+                 if self.pair == -1 else [self.sets])
         out = {}
         for i, which in enumerate(("train", "test")):
             out[f"{which}_x"] = np.stack([b[i].x for b in built])
@@ -237,11 +237,8 @@ class Task1:
 
     def sequences(self, which: str = "train") -> tuple[Sequence, jax.Array]:
         """All strings of the training or test set as a batched ``Sequence`` and their (n, L, 7) legal sets."""
-        s = {"train": self.train_set, "test": self.test_set}[which]
-        return jax.vmap(string_sequence)(jnp.asarray(s.x), jnp.asarray(s.length)), jnp.asarray(s.legal)
+        return self.variant_sets(which, 0)
 
     def sample(self, key: jax.Array) -> Sequence:
         """A string picked at random from the training set (Table 11 selection t1)."""
-        s = self.train_set
-        i = jax.random.randint(key, (), 0, s.x.shape[0])
-        return string_sequence(jnp.asarray(s.x)[i], jnp.asarray(s.length)[i])
+        return self.sample_variant(key, 0)
