@@ -1,4 +1,5 @@
-"""Internal state drift at initialisation (spec §1.7): where the cell state sits when the target arrives.
+"""Diagnostics of rows that do not reproduce. Exp 2: internal state drift at initialisation (spec §1.7);
+exp 1: which predictions the nets get right while they train.
 
 If |s| is large at the target step, h'(s) ≈ 0 and no error reaches the cell input or input gate: the
 trial cannot start learning. ``python -m lstm97.diagnostics exp2`` prints, for each exp 2c row, the median
@@ -43,7 +44,45 @@ def drift_table(rows: tuple[Row, ...]) -> str:
     return "\n".join(lines)
 
 
+def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, every: int = 5) -> str:
+    """Exp 1's row ``LSTM 3 blocks x 2 lr=0.5`` (seed 0, ``trials`` trials, no stopping), every ``every``
+    × 1,000 strings on each trial's 256 training strings: the fraction of strings entirely right, of steps
+    right (legal successors above illegal ones) and of right predictions of the symbol before last (the T/P
+    that repeats the second symbol across the embedded string). ``python -m lstm97.diagnostics exp1 [step]``."""
+    from experiments.exp1 import ROWS
+    from lstm97.tasks.exp1 import legal_correct
+    from lstm97.train import batch_outputs, make_train
+    row = next(r for r in ROWS if r.label == "LSTM 3 blocks x 2 lr=0.5").scaled(cap=10 ** 7, chunk=1000,
+                                                                                 updates=updates)
+    train, cell, task = make_train(row), make_cell(row.arch), row.task
+
+    def evaluate(params, variant):
+        batch, legal = task.variant_sets("train", variant)
+        out = batch_outputs(cell, params)(batch)
+        low = jnp.where(legal, out, jnp.inf).min(-1)
+        high = jnp.where(legal, -jnp.inf, out).max(-1)
+        step_ok = (low > high) | (batch.judge == 0)
+        before_last = step_ok[jnp.arange(step_ok.shape[0]), batch.length - 3]
+        return jax.vmap(legal_correct)(out, legal, batch.judge).mean(), step_ok.mean(), before_last.mean()
+
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
+    chunk, evaluate = jax.jit(train.chunk), jax.jit(jax.vmap(evaluate))
+    lines = [f"updates per {updates}; per trial: strings right / steps right / symbol before last right",
+             "| strings | " + " | ".join(f"trial {i}" for i in range(trials)) + " |", "|---" * (trials + 1) + "|"]
+    for i in range(1, chunks + 1):
+        state = chunk(state)
+        if i % every == 0:
+            strings, steps, last = (np.asarray(a) for a in evaluate(state.params, state.variant))
+            lines.append(f"| {i * row.chunk:,} | " + " | ".join(
+                f"{a:.3f} / {b:.3f} / {c:.3f}" for a, b, c in zip(strings, steps, last)) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     from lstm97.experiments import rows_of
     experiment = sys.argv[1] if len(sys.argv) > 1 else "exp2"
-    print(drift_table(tuple(r for r in rows_of(experiment) if r.run and r.task_name == "exp2c")))
+    if experiment == "exp1":
+        updates = sys.argv[2] if len(sys.argv) > 2 else "sequence"
+        print(reber_probe(updates, chunks=40 if updates == "sequence" else 20))
+    else:
+        print(drift_table(tuple(r for r in rows_of(experiment) if r.run and r.task_name == "exp2c")))

@@ -14,9 +14,8 @@ Layout: the whole batch is one program whose arrays end with the trial axis (``(
 and every matrix product is written as a short sum of broadcast products over the sources, so XLA fuses a
 step into a few loops vectorised across trials. The input layer's part of every step is computed before the
 time loop, and the error terms only at steps where some trial has a target (``lax.cond``): in exps 2c-6 that
-is the last few steps. Measured here (exp 4 at T = 100, one core): the learning step alone takes 1.42 ms per
-256 sequences against the scan engine's 3.22 ms; the whole trainer (sampling and criteria included) runs at
-14.05 M against 10.94 M trial-steps/s with 512 trials (`results/bench/`). With few trials (≤ 64) its longer
+is the last few steps. Measured here (exp 4 at T = 100, one process, 512 trials, `results/bench/`): the
+whole trainer runs at 14.05 M trial-steps/s against the scan engine's 10.94 M. With few trials (≤ 64) its longer
 step costs more than it saves, and with a target at every step (exp 1) the scan engine stays ahead, so
 ``Row.engine_used`` picks by those measurements.
 
