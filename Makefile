@@ -9,7 +9,7 @@ WORKERS ?=
 RUN_FLAGS := $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
 RESULTS := $(if $(QUICK),results/quick,results)
 
-.PHONY: all test tables figures bench compare clean $(EXPERIMENTS)
+.PHONY: all test tables figures bench compare cerg clean $(EXPERIMENTS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,16 @@ all: $(STAMP)
 		times="$$times\n  $$e: $$(( $$(date +%s) - start )) s"; done; \
 		printf "wall time per experiment:$$times\n"
 
-# beyond the paper: every cell on every LSTM row (issue 6); QUICK=1: the paper's rate only, small budgets
+# beyond the paper: every cell on every LSTM row, then the continual Reber grammar (issue 6);
+# QUICK=1: the paper's rate only, small budgets
 compare: $(STAMP)
 	$(BIN)/python -m lstm97 run compare $(RUN_FLAGS)
+	$(BIN)/python -m lstm97 run cerg $(if $(QUICK),--quick)
+
+# the forget gate's own experiment (Gers et al. 2000, Table 2) at their scale; QUICK=1: about a minute
+# (smaller scales: python -m lstm97 run cerg --trials NETS --streams N --ticks SYMBOLS)
+cerg: $(STAMP)
+	$(BIN)/python -m lstm97 run cerg $(if $(QUICK),--quick)
 
 # trial-steps per second of the trainer on the paper's nets, before and after: results/bench/ (about 5 min)
 bench: $(STAMP)
@@ -45,6 +52,7 @@ tables: $(STAMP)
 	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \
 		$(BIN)/python -m lstm97 report $$e --out $(RESULTS) --no-figures || exit $$?; \
 		else echo "$$e: no $(RESULTS)/$$e/trials.csv yet (make $$e)"; fi; done
+	@if [ -f $(RESULTS)/cerg/trials.csv ]; then $(BIN)/python -m lstm97 report cerg --out $(RESULTS); fi
 
 figures: $(STAMP)
 	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \

@@ -86,6 +86,12 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--workers", type=positive_int, default=None, help="processes (default: one per core)")
     p.add_argument("--only", default=None, help="run only rows whose label contains this text")
+    p.add_argument("--streams", type=positive_int, default=None,
+                   help="cerg only: at most this many training streams per net (Gers et al.: 30,000)")
+    p.add_argument("--ticks", type=positive_int, default=None,
+                   help="cerg only: at most this many symbols (training and test) per net (default: no limit)")
+    p.add_argument("--test-len", type=positive_int, default=None,
+                   help="cerg only: symbols per test stream (Gers et al.: 100,000)")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="local processes (default) or Ray tasks (pip install 'lstm97[ray]'; RAY_ADDRESS joins a cluster)")
 
@@ -154,7 +160,7 @@ def cmd_describe(args) -> int:
     from lstm97.tasks import make_task
     task = make_task(args.task, **parse_options(args.options))
     rows = [r for name in PAPER for r in rows_of(name, variants=args.all)
-            if r.task_name == args.task and r.task == task]
+            if r.task_name == args.task and (r.task == task or not args.options)]
     if not rows:
         raise UsageError(f"no paper row for {args.task} with {task}; try the paper's values (see README)")
     if not args.all:
@@ -167,6 +173,10 @@ def cmd_describe(args) -> int:
 def cmd_run(args) -> int:
     from lstm97.experiments import quick, rows_of
     from lstm97.sweep import run_sweep
+    if args.experiment == "cerg":
+        return run_cerg(args)
+    if args.streams or args.ticks or args.test_len:
+        raise UsageError("--streams, --ticks and --test-len apply to cerg only")
     rows = rows_of(args.experiment, quick=args.quick)
     if args.quick:
         rows = tuple(quick(r) for r in rows)
@@ -186,9 +196,35 @@ def cmd_run(args) -> int:
     return 0
 
 
+def run_cerg(args) -> int:
+    """The continual embedded Reber grammar (Gers et al. 2000, Table 2): ``lstm97/continual.py``."""
+    from experiments import cerg
+    from lstm97 import continual
+    rows = cerg.QUICK_ROWS if args.quick else cerg.ROWS
+    rows = continual.scale(rows, args.streams, args.ticks, args.test_len)
+    if args.only is not None:
+        rows = tuple(r for r in rows if args.only in r.label)
+        if not rows:
+            raise UsageError(f"no row of cerg matches --only {args.only!r}")
+    out = args.out or Path("results/quick" if args.quick else "results")
+    check_writable(out)
+    start = time.time()
+    trials = continual.run_cerg(rows, out, seed=args.seed, nets=args.trials, quick=args.quick,
+                                command=" ".join(["python -m lstm97"] + args.argv))
+    print(f"cerg: {len(trials)} nets, results in {out / 'cerg'} ({time.time() - start:.0f} s)")
+    return 0
+
+
 def cmd_report(args) -> int:
     from lstm97.experiments import rows_of
     from lstm97.report import rebuild
+    if args.experiment == "cerg":
+        from lstm97.continual import rebuild as rebuild_cerg
+        try:
+            rebuild_cerg(args.out)
+        except FileNotFoundError as e:
+            raise UsageError(str(e)) from None
+        return 0
     rows_of(args.experiment)                       # unknown experiment: one line, exit 2
     try:
         rebuild(args.experiment, args.out, figures=not args.no_figures, from_jobs=args.collect)
@@ -241,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except SweepError as e:
         print(f"lstm97: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:                    # output piped into head and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:                       # a full disk, a folder that vanished, …: finished jobs are kept
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         print(f"lstm97: {e.strerror or e}{where}", file=sys.stderr)

@@ -46,7 +46,7 @@ class GatedLSTM:
 
     Hidden units are stacked [cells (C), input gates (B), output gates (B), forget gates (B)]. Recurrent
     sources: every hidden unit (``recurrent="all"``, the 1997 connectivity F) or the cell outputs only
-    (``recurrent="cells"``, the vanilla LSTM). Outputs see the cell outputs."""
+    (``recurrent="cells"``, the vanilla LSTM). Outputs see the cell outputs, and with ``shortcut`` the inputs."""
 
     n_in: int
     n_out: int
@@ -61,11 +61,12 @@ class GatedLSTM:
     g: str = "g2"
     h: str = "h1"
     init_scale: float = 0.1
-    forget_bias: float = 1.0                  # initial forget-gate bias, every block (Gers et al. 2000)
+    forget_bias: float | tuple[float, ...] = 1.0   # initial forget-gate bias: every block, or one per block
     in_gate_bias: tuple[float, ...] | None = None
     out_gate_bias: tuple[float, ...] | None = None
     truncated: bool = True
     symbolic: bool = False
+    shortcut: bool = False                    # inputs also feed the outputs directly (Gers et al. 2000's CERG net)
 
     def __post_init__(self):
         if self.recurrent not in ("all", "cells"):
@@ -89,7 +90,7 @@ class GatedLSTM:
         H, C, K, I = self.n_hidden, self.n_cells, self.n_out, self.n_in
         peep = C if self.peepholes else 0
         return {"w_hidden_x": (H, I), "w_hidden_h": (H, self.n_recurrent), "b_hidden": (H,),
-                "w_peep": (3, peep), "w_out_c": (K, C), "w_out_x": (K, 0), "b_out": (K,)}
+                "w_peep": (3, peep), "w_out_c": (K, C), "w_out_x": (K, I if self.shortcut else 0), "b_out": (K,)}
 
     def masks(self) -> Params:
         C = self.n_cells
@@ -166,7 +167,7 @@ def gated_lstm(arch: GatedLSTM) -> Cell:
         if arch.out_gate_bias is not None:
             b = b.at[rows_out].set(jnp.asarray(arch.out_gate_bias, b.dtype))
         if arch.forget_gate:
-            b = b.at[rows_f].set(arch.forget_bias)
+            b = b.at[rows_f].set(jnp.asarray(arch.forget_bias, b.dtype))
         params["b_hidden"] = b
         return params
 

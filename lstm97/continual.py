@@ -1,0 +1,539 @@
+"""The forget gate's own experiment: the continual embedded Reber grammar (CERG) of Gers, Schmidhuber & Cummins
+(2000), "Learning to forget", spec §11.
+
+Embedded Reber strings (exp 1's grammar, ``tasks/exp1.py``) follow each other in one stream with no marked
+boundary: after a string's final E the next string's B comes. At every step the net reads one symbol and
+predicts the legal next symbols: its target is 1 on every legal successor and 0 elsewhere (a prediction is
+right when every output is within 0.49 of its target, so both legal successors must be on). Weights change
+after every symbol (online, the truncated gradient of the 1997 rule, computed forward as in Appendix A.1:
+``rtrl_step``); learning rate 0.5.
+
+Protocol per net (spec §11): a *training stream* runs until the net's first wrong prediction (or
+``train_len`` symbols); the net's activations are reset at the start of each stream, and, for "standard LSTM
+with external reset", also at the start of every string. After each training stream the net is tested on
+``test_streams`` fixed test streams of ``test_len`` symbols, each also ending at its first wrong prediction; a
+net that predicts all of them to the end is a *perfect* solution and stops, its "training streams to
+solution" the streams it took. A net still not perfect after ``max_streams`` training streams is *good* when
+its average error-free test-stream length exceeds 1,000 symbols, else *rest* (Gers et al.'s Table 2).
+
+Nets: Gers et al.'s 4 blocks of 2 cells; inputs feed cells and gates, cell outputs feed cell inputs, every gate
+and the outputs, inputs also feed the outputs; every gate and output biased; input- and output-gate biases
+−0.5, −1, −1.5, −2, forget-gate biases +0.5, +1, +1.5, +2 (block 1 … 4); other weights U[−0.2, 0.2]
+(424 weights with forget gates, 360 without). g ∈ [−2, 2], h ∈ [−1, 1] as in 1997 (the paper does not say).
+
+All nets of a row run at once (``vmap``), each its own state machine (training, testing, done) advanced one
+symbol per tick inside ``lax.scan``. ``python -m lstm97 run cerg [--quick]`` writes ``results/cerg/``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from jax.flatten_util import ravel_pytree
+
+from lstm97.cells import Carry, Drive, make_cell, n_weights
+from lstm97.modern import GatedLSTM
+from lstm97.tasks.exp1 import _EMIT, _LEGAL, _NEXT
+
+TOLERANCE = 0.49            # a prediction is right when every output error is below this (spec §11)
+GOOD_LENGTH = 1000          # "good": average error-free test-stream length above this
+TRAIN, TEST, DONE = 0, 1, 2
+
+# exp 1's automaton with the final E (state 10) leading back to the start (state 0): one endless stream
+_NEXT_CONTINUAL = _NEXT.copy()
+_NEXT_CONTINUAL[10] = 0
+
+
+class Gen(NamedTuple):
+    """A stream's position: the symbol just emitted and the automaton state after it."""
+    sym: jax.Array          # current input symbol
+    starts: jax.Array       # True when ``sym`` is the B that opens a string
+    state: jax.Array        # automaton state after ``sym`` (decides the legal successors)
+    memory: jax.Array       # the string's second symbol (T or P), repeated before its final E
+    key: jax.Array
+
+
+def _emit(state, memory, key):
+    key, sub = jax.random.split(key)
+    bit = jax.random.bernoulli(sub, 0.5).astype(jnp.int32)
+    sym = jnp.where(state == 9, memory, jnp.asarray(_EMIT)[state, bit])
+    memory = jnp.where(state == 1, sym, memory)
+    return Gen(sym=sym, starts=state == 0, state=jnp.asarray(_NEXT_CONTINUAL)[state, bit], memory=memory, key=key)
+
+
+def stream_start(key: jax.Array) -> Gen:
+    """A fresh stream: its first symbol, the B of its first string."""
+    return _emit(jnp.int32(0), jnp.int32(1), key)
+
+
+def stream_next(gen: Gen) -> Gen:
+    return _emit(gen.state, gen.memory, gen.key)
+
+
+def legal_target(gen: Gen) -> jax.Array:
+    """(7,) 1.0 on every symbol the grammar allows after ``gen.sym``."""
+    legal = jnp.where(gen.state == 9, jax.nn.one_hot(gen.memory, 7) > 0, jnp.asarray(_LEGAL)[gen.state])
+    return legal.astype(jnp.float32)
+
+
+def stream_symbols(key: jax.Array, n: int) -> np.ndarray:
+    """The first ``n`` symbols of the stream from ``key`` (for tests and ``sample``)."""
+    def step(gen, _):
+        return stream_next(gen), gen.sym
+    return np.asarray(jax.lax.scan(step, stream_start(key), None, length=n)[1])
+
+
+def cerg_net(forget_gate: bool) -> GatedLSTM:
+    """Gers et al. (2000)'s CERG net (spec §11), with or without forget gates."""
+    return GatedLSTM(n_in=7, n_out=7, blocks=4, block_size=2, forget_gate=forget_gate, recurrent="cells",
+                     bias_cells=False, bias_gates=True, bias_out=True, shortcut=True, init_scale=0.2,
+                     in_gate_bias=(-0.5, -1.0, -1.5, -2.0), out_gate_bias=(-0.5, -1.0, -1.5, -2.0),
+                     forget_bias=(0.5, 1.0, 1.5, 2.0) if forget_gate else 1.0, symbolic=True)
+
+
+# --- the truncated gradient, forward (Appendix A.1) -------------------------------------------------------------
+
+def make_rtrl(arch: GatedLSTM):
+    """``rtrl_step(w, carry, S, sym, target) -> (carry, outputs, grad, S)`` for flat weights ``w``.
+
+    Under the 1997 truncation (kept by Gers et al.) errors reach the past only through the cell states, so
+    the gradient of the error at step t is ∂E/∂w + ∂E/∂s(t) · ds(t)/dw, and the sensitivities S = ds/dw obey
+    S(t) = φ(t) S(t−1) + ∂s(t)/∂w|local (φ the forget gate, 1 without one). Both come out of one reverse-mode
+    Jacobian of the cell step in which s(t−1) enters as s(t−1) + S(t−1)·(w − w̄) (w̄ = w, held constant):
+    its value is s(t−1), its derivative S(t−1). Exact: ``tests/test_continual.py`` checks the summed online
+    gradients against ``jax.grad`` through the truncated scan."""
+    if not arch.truncated:
+        raise ValueError("the forward (RTRL) rule here is the truncated one; this net uses the full gradient")
+    cell = make_cell(arch)
+    flat, unravel = ravel_pytree(cell.init_params(jax.random.PRNGKey(0)))
+
+    def forward(w, carry: Carry, sym):
+        params = unravel(w)
+        drive = cell.embed(params, sym[None])
+        return cell.step(params, carry, Drive(drive.hidden[0], drive.out[0]))
+
+    def rtrl_step(w, carry: Carry, S, sym, target):
+        def f(w_):
+            s_in = carry.s + S @ (w_ - jax.lax.stop_gradient(w_))
+            new, out = forward(w_, Carry(s_in, carry.y), sym)
+            loss = 0.5 * jnp.sum((target - out) ** 2)
+            return jnp.concatenate([new.s, loss[None]]), (new, out)
+        jac, (new, out) = jax.jacrev(f, has_aux=True)(w)
+        return new, out, jac[-1], jac[:-1]
+
+    return flat.size, unravel, forward, rtrl_step
+
+
+def starting_carry(row, gen: Gen, carry: Carry, S: jax.Array, zero: Carry) -> tuple[Carry, jax.Array]:
+    """The carry (and sensitivities) a symbol starts from: reset at every string's start for rows "with
+    external reset", else as left by the previous symbol."""
+    reset = row.reset_strings & gen.starts
+    return jax.tree.map(lambda z, c: jnp.where(reset, z, c), zero, carry), jnp.where(reset, 0.0, S)
+
+
+def stream_outputs(row, w: jax.Array, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The net's outputs (n, 7) on the first ``n`` symbols of the stream from ``key`` (weights fixed, the row's
+    reset rule), and which symbols open a string."""
+    _, _, forward, _ = make_rtrl(row.arch)
+    zero = make_cell(row.arch).init_carry()
+
+    def step(state, _):
+        gen, carry = state
+        carry, _ = starting_carry(row, gen, carry, jnp.zeros(()), zero)
+        carry, out = forward(w, carry, gen.sym)
+        return (stream_next(gen), carry), (out, gen.starts)
+
+    outs, starts = jax.lax.scan(step, (stream_start(key), zero), None, length=n)[1]
+    return np.asarray(outs), np.asarray(starts)
+
+
+# --- one row: every net at once ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GersRef:
+    """One row of Gers et al. (2000)'s Table 2 (spec §11)."""
+    perfect: float                  # % perfect solutions
+    streams: float | None           # mean training streams to a perfect solution
+    good: float
+    good_length: float | None       # mean error-free length of the good ones
+    rest: float
+    rest_length: float | None
+
+
+@dataclass(frozen=True)
+class ContinualRow:
+    label: str
+    arch: GatedLSTM
+    learning_rate: float = 0.5
+    reset_strings: bool = False     # "with external reset": activations reset at every string's start
+    decay: float = 1.0              # learning rate × decay after every training stream
+    nets: int = 100
+    max_streams: int = 30_000
+    train_len: int = 100_000
+    test_streams: int = 10
+    test_len: int = 100_000
+    test_every: int = 1             # test after every test_every-th training stream (and after the last)
+    max_ticks: int = 0              # symbols (training and test) per net before it stops; 0: no limit
+    chunk: int = 2_000              # ticks per compiled call
+    paper: GersRef | None = None
+    run: bool = True
+    note: str = ""
+
+    def __post_init__(self):
+        for name in ("nets", "max_streams", "train_len", "test_streams", "test_len", "test_every", "chunk"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{self.label}: {name} must be at least 1, got {getattr(self, name)}")
+        if self.max_ticks < 0:
+            raise ValueError(f"{self.label}: max_ticks must be 0 (no limit) or positive, got {self.max_ticks}")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ValueError(f"{self.label}: learning rate must be a positive number, got {self.learning_rate}")
+
+    @property
+    def weights(self) -> int:
+        return n_weights(self.arch)
+
+    def fingerprint(self) -> str:
+        fields = {k: v for k, v in vars(self).items() if k not in ("label", "paper", "run", "note", "nets", "chunk")}
+        return repr(sorted(fields.items()))
+
+
+class NetState(NamedTuple):
+    w: jax.Array
+    lr: jax.Array
+    S: jax.Array            # ds/dw of each cell
+    carry: Carry
+    gen: Gen
+    phase: jax.Array        # TRAIN, TEST or DONE
+    run: jax.Array          # right predictions so far in the current stream
+    streams: jax.Array      # training streams finished
+    trained: jax.Array      # training symbols presented (one weight update each)
+    key: jax.Array          # for the next training stream
+    test_key: jax.Array     # the net's fixed test streams
+    test_index: jax.Array
+    test_lengths: jax.Array  # error-free length of each test stream of the test under way
+    last_lengths: jax.Array  # … of the last finished test
+    solved_at: jax.Array    # training streams to a perfect solution, −1 while none
+    diverged: jax.Array
+    ticks: jax.Array        # symbols processed, training and test
+
+
+def make_row(row: ContinualRow):
+    """``(init(key) -> NetState, chunk(NetState) -> NetState)``; vmap both over nets."""
+    arch = row.arch
+    size, unravel, forward, rtrl_step = make_rtrl(arch)
+    cell = make_cell(arch)
+    C = arch.n_cells
+    zero_carry = cell.init_carry()
+
+    def init(key: jax.Array) -> NetState:
+        k_init, k_stream, k_test = jax.random.split(key, 3)
+        w = ravel_pytree(cell.init_params(k_init))[0]
+        k_stream, k_first = jax.random.split(k_stream)
+        return NetState(w=w, lr=jnp.float32(row.learning_rate), S=jnp.zeros((C, size)), carry=zero_carry,
+                        gen=stream_start(k_first), phase=jnp.int32(TRAIN), run=jnp.int32(0),
+                        streams=jnp.int32(0), trained=jnp.int32(0), key=k_stream, test_key=k_test,
+                        test_index=jnp.int32(0), test_lengths=jnp.zeros(row.test_streams, jnp.int32),
+                        last_lengths=jnp.zeros(row.test_streams, jnp.int32),
+                        solved_at=jnp.int32(-1), diverged=jnp.bool_(False), ticks=jnp.int32(0))
+
+    def begin(ns: NetState) -> tuple[Carry, jax.Array]:
+        return starting_carry(row, ns.gen, ns.carry, ns.S, zero_carry)
+
+    def train_tick(ns: NetState) -> NetState:
+        carry, S = begin(ns)
+        target = legal_target(ns.gen)
+        carry, out, grad, S = rtrl_step(ns.w, carry, S, ns.gen.sym, target)
+        right = jnp.all(jnp.abs(out - target) < TOLERANCE)
+        w = ns.w - ns.lr * grad
+        diverged = ~jnp.all(jnp.isfinite(w))
+        run = ns.run + right
+        end = ~right | (run >= row.train_len)
+        streams = ns.streams + end
+        key, k_next = jax.random.split(ns.key)
+        to_test = end & ((streams % row.test_every == 0) | (streams >= row.max_streams))
+        fresh = jax.tree.map(lambda a, b: jnp.where(to_test, a, b),
+                             stream_start(jax.random.fold_in(ns.test_key, 0)), stream_start(k_next))
+        return ns._replace(
+            w=w, lr=jnp.where(end, ns.lr * row.decay, ns.lr),
+            S=jnp.where(end, 0.0, S),
+            carry=jax.tree.map(lambda z, c: jnp.where(end, z, c), zero_carry, carry),
+            gen=jax.tree.map(lambda a, b: jnp.where(end, a, b), fresh, stream_next(ns.gen)),
+            phase=jnp.where(diverged, DONE, jnp.where(to_test, TEST, TRAIN)),
+            run=jnp.where(end, 0, run), streams=streams, trained=ns.trained + 1,
+            key=jnp.where(end, key, ns.key), test_index=jnp.where(to_test, 0, ns.test_index),
+            diverged=diverged)
+
+    def test_tick(ns: NetState) -> NetState:
+        carry, _ = begin(ns)
+        target = legal_target(ns.gen)
+        carry, out = forward(ns.w, carry, ns.gen.sym)
+        right = jnp.all(jnp.abs(out - target) < TOLERANCE)
+        run = ns.run + right
+        end = ~right | (run >= row.test_len)
+        lengths = jnp.where(end, ns.test_lengths.at[ns.test_index].set(run), ns.test_lengths)
+        index = ns.test_index + end
+        finished = index >= row.test_streams
+        perfect = finished & jnp.all(lengths >= row.test_len)
+        stop = perfect | (finished & (ns.streams >= row.max_streams))
+        key, k_next = jax.random.split(ns.key)
+        next_test = stream_start(jax.random.fold_in(ns.test_key, index))
+        fresh = jax.tree.map(lambda a, b: jnp.where(finished, a, b), stream_start(k_next), next_test)
+        return ns._replace(
+            carry=jax.tree.map(lambda z, c: jnp.where(end, z, c), zero_carry, carry),
+            gen=jax.tree.map(lambda a, b: jnp.where(end, a, b), fresh, stream_next(ns.gen)),
+            phase=jnp.where(stop, DONE, jnp.where(finished, TRAIN, TEST)),
+            run=jnp.where(end, 0, run), key=jnp.where(finished, key, ns.key),
+            test_index=jnp.where(finished, 0, index), test_lengths=lengths,
+            last_lengths=jnp.where(finished, lengths, ns.last_lengths),
+            solved_at=jnp.where(perfect, ns.streams, ns.solved_at))
+
+    def tick(ns: NetState) -> NetState:
+        live = ns.phase != DONE
+        ns = jax.lax.switch(ns.phase, (train_tick, test_tick, lambda s: s), ns)
+        ticks = ns.ticks + live
+        spent = (row.max_ticks > 0) & (ticks >= row.max_ticks)
+        return ns._replace(ticks=ticks, phase=jnp.where(spent, DONE, ns.phase))
+
+    def chunk(states: NetState) -> NetState:
+        return jax.lax.scan(lambda s, _: (jax.vmap(tick)(s), None), states, None, length=row.chunk)[0]
+
+    return init, chunk
+
+
+def outcome(length: float, solved: bool) -> str:
+    """Gers et al.'s classes: perfect, good (average error-free test-stream length > 1,000), rest."""
+    return "perfect" if solved else ("good" if length > GOOD_LENGTH else "rest")
+
+
+def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=None,
+            checkpoint: Path | None = None, checkpoint_s: float = 120.0) -> list[dict]:
+    """Train every net of ``row`` at once until each is perfect, diverged or past ``max_streams``; one dict
+    per net. Checkpoints as ``train.train_row`` (same file format, resumed when they match)."""
+    from lstm97.train import _load_checkpoint, _save_checkpoint
+    nets = row.nets if nets is None else nets
+    init, chunk = make_row(row)
+    keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 2000), nets)
+    state = jax.jit(jax.vmap(init))(keys)
+    tag = np.array(f"{row.fingerprint()}/{seed}/{nets}")
+    finished_at = np.full(nets, np.nan)
+    elapsed = 0.0
+    if checkpoint is not None and checkpoint.exists():
+        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at, nets)
+    start, saved = time.perf_counter() - elapsed, time.perf_counter()
+    step = jax.jit(chunk, donate_argnums=0)
+    while True:
+        phase = np.asarray(state.phase)
+        now = time.perf_counter() - start
+        finished_at[(phase == DONE) & np.isnan(finished_at)] = now
+        if progress is not None:
+            streams = np.where(phase == DONE, row.max_streams, np.minimum(np.asarray(state.streams), row.max_streams))
+            progress(int(streams.sum()), nets * row.max_streams)
+        if (phase == DONE).all():
+            break
+        if checkpoint is not None and time.perf_counter() - saved > checkpoint_s:
+            _save_checkpoint(checkpoint, state, tag, finished_at, now, nets)
+            saved = time.perf_counter()
+        state = step(state)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    out = []
+    for i in range(nets):
+        lengths = np.asarray(state.last_lengths[i])
+        solved = bool(np.asarray(state.solved_at[i]) >= 0)
+        mean_length = float(lengths.mean())
+        out.append({"row": row.label, "cell": "forget_lstm" if row.arch.forget_gate else "lstm1997", "seed": seed,
+                    "net": i, "solved": solved, "streams_to_solution": int(state.solved_at[i]) if solved else -1,
+                    "streams": int(state.streams[i]), "symbols_trained": int(state.trained[i]),
+                    "test_mean_length": round(mean_length, 1), "test_lengths": lengths.tolist(),
+                    "outcome": "diverged" if bool(state.diverged[i]) else outcome(mean_length, solved),
+                    "ticks": int(state.ticks[i]),
+                    "final_learning_rate": float(state.lr[i]), "wall_s": round(float(finished_at[i]), 2)})
+    return out
+
+
+# --- jobs and the report ------------------------------------------------------------------------------------------
+
+SCHEMA = 1
+
+
+def _job_path(out: Path, row: ContinualRow) -> Path:
+    from lstm97.sweep import slug
+    return out / "cerg" / "jobs" / f"{slug(row.label)}.json"
+
+
+def _load(path: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
+    from lstm97.sweep import checksum
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        ok = record.get("schema") == SCHEMA and record["checksum"] == checksum(record["nets"])
+    except (OSError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        print(f"lstm97: {path} is unreadable, corrupt or of another schema; recomputing it", flush=True)
+        return None
+    if record["fingerprint"] != row.fingerprint() or record["seed"] != seed or len(record["nets"]) < nets:
+        return None
+    record["nets"] = record["nets"][:nets]
+    return record
+
+
+def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
+             command: str = "", quick: bool = False) -> pd.DataFrame:
+    """Train every runnable row not already in ``out/cerg/jobs`` (job by job, each written atomically), then
+    write ``trials.csv`` and ``summary.md``. Returns the per-net rows."""
+    from tqdm import tqdm
+
+    from lstm97.sweep import checksum, provenance, try_lock, write_atomic
+    from lstm97.train import enable_compilation_cache
+    enable_compilation_cache()
+    records = []
+    for row in rows:
+        if not row.run:
+            continue
+        n = row.nets if nets is None else nets
+        path = _job_path(out, row)
+        record = _load(path, row, seed, n)
+        if record is None:
+            lock = path.with_suffix(".lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not try_lock(lock):
+                print(f"lstm97: {row.label}: another run holds {lock}; skipped", flush=True)
+                continue
+            try:
+                bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True,
+                           dynamic_ncols=True, mininterval=2.0)
+
+                def progress(done: int, budget: int) -> None:
+                    bar.total, bar.n = budget, done
+                    bar.refresh()
+
+                made_by, start = provenance(), time.time()
+                per_net = run_row(row, seed, n, progress, checkpoint=path.with_suffix(".ckpt.npz"),
+                                  checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
+                bar.close()
+                record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
+                          "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
+                          "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
+                write_atomic(path, json.dumps(record, indent=1) + "\n")
+            finally:
+                lock.unlink(missing_ok=True)
+        records.append(record)
+    trials = pd.DataFrame([net for r in records for net in r["nets"]])
+    first = next(r for r in rows if r.run)
+    meta = {"command": command, "seed": seed, "quick": quick, "max_streams": first.max_streams,
+            "max_ticks": first.max_ticks, "test_len": first.test_len, **(records[0] if records else {})}
+    write_report(out / "cerg", trials, rows, meta, nets)
+    return trials
+
+
+def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...], nets: int | None = None) -> pd.DataFrame:
+    from lstm97.stats import success_interval
+    out = []
+    for row in rows:
+        got = trials[trials["row"] == row.label] if len(trials) else trials
+        n = len(got)
+        entry = {"row": row.label, "weights": row.weights, "run": bool(row.run and n), "nets": n,
+                 "max_streams": row.max_streams, "test": f"{row.test_streams}×{row.test_len:,}",
+                 "max_ticks": row.max_ticks, "note": row.note}
+        if n:
+            k = {c: int((got["outcome"] == c).sum()) for c in ("perfect", "good", "rest", "diverged")}
+            solved = got.loc[got["solved"], "streams_to_solution"]
+            low, high = success_interval(k["perfect"], n)
+            entry.update(perfect_pct=100 * k["perfect"] / n, perfect_low=low, perfect_high=high,
+                         streams_mean=float(solved.mean()) if len(solved) else math.nan,
+                         streams_median=float(solved.median()) if len(solved) else math.nan,
+                         good_pct=100 * k["good"] / n, rest_pct=100 * (k["rest"] + k["diverged"]) / n,
+                         diverged=k["diverged"],
+                         good_length=float(got.loc[got["outcome"] == "good", "test_mean_length"].mean()),
+                         rest_length=float(got.loc[got["outcome"] != "good", "test_mean_length"][
+                             ~got["solved"]].mean()),
+                         symbols_median=float(got["symbols_trained"].median()))
+        if row.paper is not None:
+            entry.update({f"paper_{k}": v for k, v in vars(row.paper).items()})
+        out.append(entry)
+    return pd.DataFrame(out)
+
+
+def _n(x, digits: int = 0) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
+
+
+def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
+    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "",
+             "Made by `" + str(meta.get("command", "")) + f"` (seed {meta.get('seed')}), commit "
+             f"{meta.get('commit', '?')}, jax {meta.get('jax', '?')}, on {meta.get('device', '?')}."
+             + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""), "",
+             "Perfect: all 10 test streams predicted to their end; good: not perfect, average error-free "
+             "test-stream length above 1,000 symbols; rest: the others (lengths in ⟨⟩ are mean error-free "
+             "test-stream lengths). Ours: perfect with its exact 95 % interval and the mean / median training "
+             "streams to the solution.", "",
+             "| row | weights | nets | training streams ≤ | symbols per net ≤ | ours: perfect | ours: good | "
+             "ours: rest | Gers et al.: perfect | good | rest |", "|---" * 11 + "|"]
+    for r in summary.itertuples():
+        gers = (f"{_n(r.paper_perfect)} % ({_n(r.paper_streams)})", f"{_n(r.paper_good)} % ⟨{_n(r.paper_good_length)}⟩",
+                f"{_n(r.paper_rest)} % ⟨{_n(r.paper_rest_length)}⟩") if hasattr(r, "paper_perfect") else ("",) * 3
+        if r.run:
+            ours = (f"{r.perfect_pct:.0f} % [{r.perfect_low:.0f}, {r.perfect_high:.0f}] "
+                    f"({_n(r.streams_mean)} / {_n(r.streams_median)})",
+                    f"{r.good_pct:.0f} % ⟨{_n(r.good_length)}⟩",
+                    f"{r.rest_pct:.0f} % ⟨{_n(r.rest_length)}⟩" + (f", {r.diverged} diverged" if r.diverged else ""))
+        else:
+            ours = (r.note or "not run", "", "")
+        lines.append(f"| {r.row} | {r.weights} | {r.nets or '–'} | {r.max_streams:,} | "
+                     f"{_n(r.max_ticks) if r.max_ticks else 'no limit'} | " + " | ".join(ours + gers) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict,
+                 nets: int | None = None) -> None:
+    from lstm97.sweep import write_atomic
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(trials):
+        write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
+    summary = summarise(trials, rows, nets)
+    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    meta = {k: v for k, v in meta.items() if k not in ("nets", "checksum", "fingerprint", "label", "schema")}
+    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
+    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+
+
+def rebuild(out: Path) -> None:
+    """``python -m lstm97 report cerg``: summary.md again from the committed trials.csv and meta.json."""
+    from experiments.cerg import ROWS
+    folder = out / "cerg"
+    if not (folder / "trials.csv").exists():
+        raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
+    trials = pd.read_csv(folder / "trials.csv")
+    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
+    run = set(trials["row"])
+    nets = int(trials.groupby("row").size().max())
+    rows = tuple(_scaled(r, meta) if r.label in run else r for r in ROWS)
+    summary = summarise(trials, rows, nets)
+    from lstm97.sweep import write_atomic
+    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    print(f"cerg: {folder / 'summary.md'}")
+
+
+def scale(rows: tuple[ContinualRow, ...], streams: int | None = None, ticks: int | None = None,
+          test_len: int | None = None) -> tuple[ContinualRow, ...]:
+    """The rows at a smaller scale than Gers et al.'s (stated in the table)."""
+    from dataclasses import replace
+    changes = {k: v for k, v in (("max_streams", streams), ("max_ticks", ticks), ("test_len", test_len))
+               if v is not None}
+    return tuple(replace(r, **changes) for r in rows)
+
+
+def _scaled(row: ContinualRow, meta: dict) -> ContinualRow:
+    return scale((row,), meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))[0]

@@ -1,0 +1,159 @@
+"""The continual embedded Reber grammar (Gers et al. 2000, spec §11): the stream, its targets, the net's weight
+count, the forward truncated gradient against jax.grad through the scan, and the protocol's bookkeeping."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+from lstm97.__main__ import main
+from lstm97.cells import make_cell, n_weights
+from lstm97.continual import (GOOD_LENGTH, ContinualRow, cerg_net, legal_target, make_rtrl, outcome, run_row,
+                              stream_next, stream_outputs, stream_start, stream_symbols)
+from lstm97.modern import GatedLSTM
+from tests.test_tasks_later import NAMES, _successors, accepted
+
+
+def _split(stream: str) -> tuple[list[str], str]:
+    """Complete embedded strings of a stream (each ends at an outer E: the E two symbols after the inner E),
+    and the unfinished rest."""
+    strings, start, i = [], 0, 0
+    while i < len(stream):
+        if stream[i] == "E" and i + 2 < len(stream) and stream[i + 2] == "E" and stream[i + 1] in "TP" \
+                and i + 3 <= len(stream):
+            strings.append(stream[start:i + 3])
+            start = i = i + 3
+            continue
+        i += 1
+    return strings, stream[start:]
+
+
+def test_the_stream_is_embedded_reber_strings_back_to_back():
+    stream = "".join(NAMES[s] for s in stream_symbols(jax.random.PRNGKey(3), 3000))
+    strings, rest = _split(stream)
+    assert len(strings) > 150                          # 12 symbols per string on average (spec §2)
+    assert all(accepted(s) for s in strings), [s for s in strings if not accepted(s)][:3]
+    assert "".join(strings) + rest == stream
+    assert abs(np.mean([len(s) for s in strings]) - 12.0) < 1.0
+    assert {s[1] for s in strings} == {"T", "P"}
+
+
+def test_targets_are_the_legal_successors_and_the_next_symbol_is_among_them():
+    gen = stream_start(jax.random.PRNGKey(1))
+    text, checked = "", 0
+    for _ in range(400):
+        target = np.asarray(legal_target(gen))
+        text += NAMES[int(gen.sym)]
+        nxt = stream_next(gen)
+        assert target[int(nxt.sym)] == 1.0
+        # within a string the independent reading's legal set; after the outer E only B
+        strings, rest = _split(text)
+        if rest:
+            expected = _successors(rest)
+            assert {NAMES[k] for k in np.flatnonzero(target)} == expected, (rest, target)
+            checked += 1
+        else:
+            assert np.flatnonzero(target).tolist() == [NAMES.index("B")]
+        assert bool(nxt.starts) == (rest == "")
+        gen = nxt
+    assert checked > 300
+
+
+def test_gers_net_has_424_weights_and_360_without_forget_gates():
+    # spec §11: cells 7·8 + 8·8, gates 12·(7 + 8 + 1), outputs 7·(8 + 7 + 1)
+    assert n_weights(cerg_net(True)) == 7 * 8 + 8 * 8 + 12 * (7 + 8 + 1) + 7 * (8 + 7 + 1) == 424
+    assert n_weights(cerg_net(False)) == 424 - 4 * (7 + 8 + 1) == 360
+    params = make_cell(cerg_net(True)).init_params(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(params["b_hidden"][8:12], [-0.5, -1.0, -1.5, -2.0])     # input gates
+    np.testing.assert_allclose(params["b_hidden"][12:16], [-0.5, -1.0, -1.5, -2.0])    # output gates
+    np.testing.assert_allclose(params["b_hidden"][16:20], [0.5, 1.0, 1.5, 2.0])        # forget gates
+    assert np.all(params["b_hidden"][:8] == 0)                                           # cells unbiased
+
+
+@pytest.mark.parametrize("arch", [cerg_net(True), cerg_net(False),
+                                  GatedLSTM(n_in=7, n_out=7, blocks=2, block_size=2, peepholes=True,
+                                            init_scale=0.5, symbolic=True)],
+                         ids=["forget", "no-forget", "peepholes"])
+def test_forward_truncated_gradient_equals_jax_grad_through_the_truncated_scan(arch):
+    """Σ_t of the online gradients with the weights held fixed = the gradient of Σ_t E(t) through the scan
+    (the 1997 truncation: stop_gradient on y(t−1)), and S(T) = ds(T)/dw through the same scan."""
+    cell = make_cell(arch)
+    size, unravel, forward, rtrl_step = make_rtrl(arch)
+    w = ravel_pytree(cell.init_params(jax.random.PRNGKey(7)))[0]
+    w = w + 0.3 * jax.random.normal(jax.random.PRNGKey(8), w.shape)      # gates away from their initial biases
+    syms = jnp.asarray(stream_symbols(jax.random.PRNGKey(9), 20))
+    targets = jax.random.uniform(jax.random.PRNGKey(10), (20, 7))
+
+    carry, S, total = cell.init_carry(), jnp.zeros((arch.n_cells, size)), jnp.zeros(size)
+    for t in range(20):
+        carry, _, grad, S = rtrl_step(w, carry, S, syms[t], targets[t])
+        total = total + grad
+
+    def through_scan(w_):
+        params = unravel(w_)
+        drives = cell.embed(params, syms)
+        final, outs = jax.lax.scan(lambda c, d: cell.step(params, c, d), cell.init_carry(), drives)
+        return 0.5 * jnp.sum((targets - outs) ** 2), final.s
+
+    expected = jax.grad(lambda w_: through_scan(w_)[0])(w)
+    np.testing.assert_allclose(total, expected, rtol=2e-4, atol=2e-6)
+    np.testing.assert_allclose(S, jax.jacrev(lambda w_: through_scan(w_)[1])(w), rtol=2e-4, atol=2e-6)
+    assert float(jnp.abs(expected).max()) > 1e-3                       # not a vacuous comparison
+
+
+def test_the_full_gradient_is_refused():
+    with pytest.raises(ValueError, match="truncated"):
+        make_rtrl(GatedLSTM(n_in=7, n_out=7, blocks=1, truncated=False, symbolic=True))
+
+
+def test_outcome_classes():
+    assert outcome(50.0, True) == "perfect"
+    assert outcome(GOOD_LENGTH + 0.5, False) == "good"
+    assert outcome(GOOD_LENGTH, False) == "rest"                       # "good": above 1,000
+
+
+def test_protocol_bookkeeping_and_determinism():
+    row = ContinualRow("t", cerg_net(True), nets=3, max_streams=30, train_len=200, test_streams=2, test_len=50,
+                       chunk=200)
+    first = run_row(row, seed=1)
+    again = run_row(row, seed=1)
+    drop = lambda nets: [{k: v for k, v in n.items() if k != "wall_s"} for n in nets]   # noqa: E731
+    assert drop(first) == drop(again)
+    for net in first:
+        assert net["outcome"] in ("perfect", "good", "rest", "diverged")
+        assert len(net["test_lengths"]) == 2 and all(0 <= x <= 50 for x in net["test_lengths"])
+        if net["solved"]:
+            assert net["test_lengths"] == [50, 50] and 1 <= net["streams_to_solution"] <= 30
+        else:
+            assert net["streams"] == 30
+        assert net["symbols_trained"] >= net["streams"]                # at least one symbol per stream
+        assert net["ticks"] >= net["symbols_trained"]
+
+
+def test_a_symbol_budget_stops_every_net():
+    row = ContinualRow("t", cerg_net(False), nets=2, max_streams=10 ** 6, test_len=50, max_ticks=300, chunk=100)
+    for net in run_row(row, seed=0):
+        assert net["ticks"] == 300 and net["streams"] < 10 ** 6
+
+
+@pytest.mark.parametrize("reset", [True, False])
+def test_external_reset_starts_every_string_from_a_zero_state(reset):
+    """With external resets every string's B meets the state of the stream's very first B, so its outputs are
+    those of the first step; without, the state carries over from the previous string."""
+    row = ContinualRow("t", cerg_net(False), reset_strings=reset)
+    w = ravel_pytree(make_cell(row.arch).init_params(jax.random.PRNGKey(0)))[0]
+    outs, starts = stream_outputs(row, w, jax.random.PRNGKey(4), 200)
+    assert starts[0] and starts.sum() > 8
+    same = [np.allclose(outs[t], outs[0], atol=1e-6) for t in np.flatnonzero(starts)]
+    assert all(same) if reset else not any(same[1:])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "exp2", "--streams", "10"], "cerg only"),
+    (["run", "cerg", "--streams", "0"], "positive integer"),
+    (["run", "cerg", "--only", "nothing like it"], "no row of cerg"),
+])
+def test_bad_cerg_input_is_one_line(argv, message, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
