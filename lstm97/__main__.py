@@ -199,9 +199,9 @@ def cmd_run(args) -> int:
 def run_cerg(args) -> int:
     """The continual embedded Reber grammar (Gers et al. 2000, Table 2): ``lstm97/continual.py``."""
     from experiments import cerg
-    from lstm97 import continual
+    from lstm97 import continual_report
     rows = cerg.QUICK_ROWS if args.quick else cerg.ROWS
-    rows = continual.scale(rows, args.streams, args.ticks, args.test_len)
+    rows = continual_report.scale(rows, args.streams, args.ticks, args.test_len)
     if args.only is not None:
         rows = tuple(r for r in rows if args.only in r.label)
         if not rows:
@@ -209,7 +209,7 @@ def run_cerg(args) -> int:
     out = args.out or Path("results/quick" if args.quick else "results")
     check_writable(out)
     start = time.time()
-    trials = continual.run_cerg(rows, out, seed=args.seed, nets=args.trials, quick=args.quick,
+    trials = continual_report.run_cerg(rows, out, seed=args.seed, nets=args.trials, quick=args.quick,
                                 command=" ".join(["python -m lstm97"] + args.argv))
     print(f"cerg: {len(trials)} nets, results in {out / 'cerg'} ({time.time() - start:.0f} s)")
     return 0
@@ -219,7 +219,7 @@ def cmd_report(args) -> int:
     from lstm97.experiments import rows_of
     from lstm97.report import rebuild
     if args.experiment == "cerg":
-        from lstm97.continual import rebuild as rebuild_cerg
+        from lstm97.continual_report import rebuild as rebuild_cerg
         try:
             rebuild_cerg(args.out)
         except FileNotFoundError as e:

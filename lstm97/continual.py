@@ -6,7 +6,7 @@ boundary: after a string's final E the next string's B comes. At every step the 
 predicts the legal next symbols: its target is 1 on every legal successor and 0 elsewhere (a prediction is
 right when every output is within 0.49 of its target, so both legal successors must be on). Weights change
 after every symbol (online, the truncated gradient of the 1997 rule, computed forward as in Appendix A.1:
-``rtrl_step``); learning rate 0.5.
+``make_rtrl``); learning rate 0.5.
 
 Protocol per net (spec §11): a *training stream* runs until the net's first wrong prediction (or
 ``train_len`` symbols); the net's activations are reset at the start of each stream, and, for "standard LSTM
@@ -22,13 +22,12 @@ and the outputs, inputs also feed the outputs; every gate and output biased; inp
 (424 weights with forget gates, 360 without). g ∈ [−2, 2], h ∈ [−1, 1] as in 1997 (the paper does not say).
 
 All nets of a row run at once (``vmap``), each its own state machine (training, testing, done) advanced one
-symbol per tick inside ``lax.scan``. ``python -m lstm97 run cerg [--quick]`` writes ``results/cerg/``.
+symbol per tick inside ``lax.scan``. ``python -m lstm97 run cerg [--quick]`` writes ``results/cerg/``
+(``continual_report.py``).
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 from jax.flatten_util import ravel_pytree
 
 from lstm97.cells import Carry, Drive, make_cell, n_weights
@@ -121,7 +119,8 @@ def make_rtrl(arch: GatedLSTM, generic: bool = False) -> Rtrl:
     (``tests/test_continual.py``): for the CERG nets (recurrent sources the cell outputs, no peepholes) the
     paper's own bookkeeping written out (Appendix A.1, with Gers et al.'s forget-gate term); for any other
     truncated ``GatedLSTM`` (or ``generic=True``) one reverse-mode Jacobian of the cell step, in which s(t−1)
-    enters as s(t−1) + S(t−1)·(w − w̄) (w̄ = w held constant): its value is s(t−1), its derivative S(t−1)."""
+    enters as s(t−1) + S(t−1)·(w − w̄) (w̄ = w held constant): its value is s(t−1), its derivative
+    S(t−1)."""
     if not arch.truncated:
         raise ValueError("the forward (RTRL) rule here is the truncated one; this net uses the full gradient")
     cell = make_cell(arch)
@@ -433,182 +432,3 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
                     "ticks": int(state.ticks[i]),
                     "final_learning_rate": float(state.lr[i]), "wall_s": round(float(finished_at[i]), 2)})
     return out
-
-
-# --- jobs and the report ------------------------------------------------------------------------------------------
-
-SCHEMA = 1
-
-
-def _job_path(out: Path, row: ContinualRow) -> Path:
-    from lstm97.sweep import slug
-    return out / "cerg" / "jobs" / f"{slug(row.label)}.json"
-
-
-def _load(path: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
-    from lstm97.sweep import checksum
-    if not path.exists():
-        return None
-    try:
-        record = json.loads(path.read_text())
-        ok = record.get("schema") == SCHEMA and record["checksum"] == checksum(record["nets"])
-    except (OSError, ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        print(f"lstm97: {path} is unreadable, corrupt or of another schema; recomputing it", flush=True)
-        return None
-    if record["fingerprint"] != row.fingerprint() or record["seed"] != seed or len(record["nets"]) < nets:
-        return None
-    record["nets"] = record["nets"][:nets]
-    return record
-
-
-def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
-             command: str = "", quick: bool = False) -> pd.DataFrame:
-    """Train every runnable row not already in ``out/cerg/jobs`` (job by job, each written atomically), then
-    write ``trials.csv`` and ``summary.md``. Returns the per-net rows."""
-    from tqdm import tqdm
-
-    from lstm97.sweep import checksum, provenance, try_lock, write_atomic
-    from lstm97.train import enable_compilation_cache
-    enable_compilation_cache()
-    records = []
-    for row in rows:
-        if not row.run:
-            continue
-        n = row.nets if nets is None else nets
-        path = _job_path(out, row)
-        record = _load(path, row, seed, n)
-        if record is None:
-            lock = path.with_suffix(".lock")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not try_lock(lock):
-                print(f"lstm97: {row.label}: another run holds {lock}; skipped", flush=True)
-                continue
-            try:
-                bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True,
-                           dynamic_ncols=True, mininterval=2.0)
-
-                def progress(done: int, budget: int) -> None:
-                    bar.total, bar.n = budget, done
-                    bar.refresh()
-
-                made_by, start = provenance(), time.time()
-                per_net = run_row(row, seed, n, progress, checkpoint=path.with_suffix(".ckpt.npz"),
-                                  checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
-                bar.close()
-                record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
-                          "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
-                          "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-                write_atomic(path, json.dumps(record, indent=1) + "\n")
-            finally:
-                lock.unlink(missing_ok=True)
-        records.append(record)
-    trials = pd.DataFrame([net for r in records for net in r["nets"]])
-    first = next(r for r in rows if r.run)
-    meta = {"command": command, "seed": seed, "quick": quick, "max_streams": first.max_streams,
-            "max_ticks": first.max_ticks, "test_len": first.test_len, **(records[0] if records else {})}
-    write_report(out / "cerg", trials, rows, meta, nets)
-    return trials
-
-
-def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...], nets: int | None = None) -> pd.DataFrame:
-    from lstm97.stats import success_interval
-    out = []
-    for row in rows:
-        got = trials[trials["row"] == row.label] if len(trials) else trials
-        n = len(got)
-        entry = {"row": row.label, "weights": row.weights, "run": bool(row.run and n), "nets": n,
-                 "max_streams": row.max_streams, "test": f"{row.test_streams}×{row.test_len:,}",
-                 "max_ticks": row.max_ticks, "note": row.note}
-        if n:
-            k = {c: int((got["outcome"] == c).sum()) for c in ("perfect", "good", "rest", "diverged")}
-            solved = got.loc[got["solved"], "streams_to_solution"]
-            low, high = success_interval(k["perfect"], n)
-            entry.update(perfect_pct=100 * k["perfect"] / n, perfect_low=low, perfect_high=high,
-                         streams_mean=float(solved.mean()) if len(solved) else math.nan,
-                         streams_median=float(solved.median()) if len(solved) else math.nan,
-                         good_pct=100 * k["good"] / n, rest_pct=100 * (k["rest"] + k["diverged"]) / n,
-                         diverged=k["diverged"],
-                         good_length=float(got.loc[got["outcome"] == "good", "test_mean_length"].mean()),
-                         rest_length=float(got.loc[got["outcome"] != "good", "test_mean_length"][
-                             ~got["solved"]].mean()),
-                         symbols_median=float(got["symbols_trained"].median()))
-        if row.paper is not None:
-            entry.update({f"paper_{k}": v for k, v in vars(row.paper).items()})
-        out.append(entry)
-    return pd.DataFrame(out)
-
-
-def _n(x, digits: int = 0) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
-
-
-def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
-    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "",
-             "Made by `" + str(meta.get("command", "")) + f"` (seed {meta.get('seed')}), commit "
-             f"{meta.get('commit', '?')}, jax {meta.get('jax', '?')}, on {meta.get('device', '?')}."
-             + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""), "",
-             "Perfect: all 10 test streams predicted to their end; good: not perfect, average error-free "
-             "test-stream length above 1,000 symbols; rest: the others (lengths in ⟨⟩ are mean error-free "
-             "test-stream lengths). Ours: perfect with its exact 95 % interval and the mean / median training "
-             "streams to the solution.", "",
-             "| row | weights | nets | training streams ≤ | symbols per net ≤ | ours: perfect | ours: good | "
-             "ours: rest | Gers et al.: perfect | good | rest |", "|---" * 11 + "|"]
-    for r in summary.itertuples():
-        gers = (f"{_n(r.paper_perfect)} % ({_n(r.paper_streams)})", f"{_n(r.paper_good)} % ⟨{_n(r.paper_good_length)}⟩",
-                f"{_n(r.paper_rest)} % ⟨{_n(r.paper_rest_length)}⟩") if hasattr(r, "paper_perfect") else ("",) * 3
-        if r.run:
-            ours = (f"{r.perfect_pct:.0f} % [{r.perfect_low:.0f}, {r.perfect_high:.0f}] "
-                    f"({_n(r.streams_mean)} / {_n(r.streams_median)})",
-                    f"{r.good_pct:.0f} % ⟨{_n(r.good_length)}⟩",
-                    f"{r.rest_pct:.0f} % ⟨{_n(r.rest_length)}⟩" + (f", {r.diverged} diverged" if r.diverged else ""))
-        else:
-            ours = (r.note or "not run", "", "")
-        lines.append(f"| {r.row} | {r.weights} | {r.nets or '–'} | {r.max_streams:,} | "
-                     f"{_n(r.max_ticks) if r.max_ticks else 'no limit'} | " + " | ".join(ours + gers) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict,
-                 nets: int | None = None) -> None:
-    from lstm97.sweep import write_atomic
-    folder.mkdir(parents=True, exist_ok=True)
-    if len(trials):
-        write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
-    summary = summarise(trials, rows, nets)
-    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    meta = {k: v for k, v in meta.items() if k not in ("nets", "checksum", "fingerprint", "label", "schema")}
-    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
-    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-
-
-def rebuild(out: Path) -> None:
-    """``python -m lstm97 report cerg``: summary.md again from the committed trials.csv and meta.json."""
-    from experiments.cerg import ROWS
-    folder = out / "cerg"
-    if not (folder / "trials.csv").exists():
-        raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
-    trials = pd.read_csv(folder / "trials.csv")
-    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-    run = set(trials["row"])
-    nets = int(trials.groupby("row").size().max())
-    rows = tuple(_scaled(r, meta) if r.label in run else r for r in ROWS)
-    summary = summarise(trials, rows, nets)
-    from lstm97.sweep import write_atomic
-    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-    print(f"cerg: {folder / 'summary.md'}")
-
-
-def scale(rows: tuple[ContinualRow, ...], streams: int | None = None, ticks: int | None = None,
-          test_len: int | None = None) -> tuple[ContinualRow, ...]:
-    """The rows at a smaller scale than Gers et al.'s (stated in the table)."""
-    from dataclasses import replace
-    changes = {k: v for k, v in (("max_streams", streams), ("max_ticks", ticks), ("test_len", test_len))
-               if v is not None}
-    return tuple(replace(r, **changes) for r in rows)
-
-
-def _scaled(row: ContinualRow, meta: dict) -> ContinualRow:
-    return scale((row,), meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))[0]

@@ -161,3 +161,27 @@ def test_bad_cerg_input_is_one_line(argv, message, capsys):
     code = main(argv)
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_jobs_tables_and_rebuild(tmp_path, capsys):
+    """A run writes one job per row, trials.csv and summary.md with Gers et al.'s numbers beside ours; a rerun
+    reuses the jobs; a corrupt job is reported in one line and redone; `report cerg` rebuilds the same table."""
+    from dataclasses import replace
+
+    from experiments.cerg import ROWS
+    from lstm97.continual_report import run_cerg
+    rows = tuple(replace(r, nets=2, max_streams=4, train_len=30, test_len=20, chunk=50) for r in ROWS)
+    first = run_cerg(rows, tmp_path, command="test")
+    assert len(first) == 2 * sum(r.run for r in rows)
+    summary = (tmp_path / "cerg" / "summary.md").read_text()
+    assert "74 % (7,441)" in summary and "not run: state decay is not built" in summary
+    jobs = sorted((tmp_path / "cerg" / "jobs").glob("*.json"))
+    assert len(jobs) == 3
+    jobs[0].write_text(jobs[0].read_text()[:100])
+    capsys.readouterr()
+    again = run_cerg(rows, tmp_path, command="test")
+    assert "corrupt" in capsys.readouterr().out
+    pd_cols = [c for c in first.columns if c != "wall_s"]
+    assert first[pd_cols].equals(again[pd_cols])
+    assert main(["report", "cerg", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "cerg" / "summary.md").read_text() == summary

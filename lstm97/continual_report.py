@@ -1,0 +1,202 @@
+"""Jobs and tables of the continual embedded Reber grammar (``continual.py``): one job file per row in
+``results/cerg/jobs/`` (atomic, with a checksum, resumed when it matches the row, seed and net count), then
+``trials.csv`` (one line per net), ``summary.csv``, ``summary.md`` (Gers et al.'s Table 2 beside ours) and
+``meta.json``. ``python -m lstm97 report cerg`` rebuilds the tables from ``trials.csv`` alone.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from lstm97.continual import ContinualRow, run_row
+
+SCHEMA = 1
+
+
+def _job_path(out: Path, row: ContinualRow) -> Path:
+    from lstm97.sweep import slug
+    return out / "cerg" / "jobs" / f"{slug(row.label)}.json"
+
+
+def _load(path: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
+    from lstm97.sweep import checksum
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        ok = record.get("schema") == SCHEMA and record["checksum"] == checksum(record["nets"])
+    except (OSError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        print(f"lstm97: {path} is unreadable, corrupt or of another schema; recomputing it", flush=True)
+        return None
+    if record["fingerprint"] != row.fingerprint() or record["seed"] != seed or len(record["nets"]) < nets:
+        return None
+    record["nets"] = record["nets"][:nets]
+    return record
+
+
+def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
+             command: str = "", quick: bool = False) -> pd.DataFrame:
+    """Train every runnable row not already in ``out/cerg/jobs`` (job by job, each written atomically), then
+    write ``trials.csv`` and ``summary.md``. Returns the per-net rows."""
+    from tqdm import tqdm
+
+    from lstm97.sweep import checksum, provenance, try_lock, write_atomic
+    from lstm97.train import enable_compilation_cache
+    enable_compilation_cache()
+    records = []
+    for row in rows:
+        if not row.run:
+            continue
+        n = row.nets if nets is None else nets
+        path = _job_path(out, row)
+        record = _load(path, row, seed, n)
+        if record is None:
+            lock = path.with_suffix(".lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not try_lock(lock):
+                print(f"lstm97: {row.label}: another run holds {lock}; skipped", flush=True)
+                continue
+            try:
+                bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True,
+                           dynamic_ncols=True, mininterval=2.0)
+
+                def progress(done: int, budget: int) -> None:
+                    bar.total, bar.n = budget, done
+                    bar.refresh()
+
+                made_by, start = provenance(), time.time()
+                per_net = run_row(row, seed, n, progress, checkpoint=path.with_suffix(".ckpt.npz"),
+                                  checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
+                bar.close()
+                record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
+                          "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
+                          "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
+                write_atomic(path, json.dumps(record, indent=1) + "\n")
+            finally:
+                lock.unlink(missing_ok=True)
+        records.append(record)
+    trials = pd.DataFrame([net for r in records for net in r["nets"]])
+    first = next(r for r in rows if r.run)
+    meta = {"command": command, "seed": seed, "quick": quick, "max_streams": first.max_streams,
+            "max_ticks": first.max_ticks, "test_len": first.test_len, **(records[0] if records else {})}
+    write_report(out / "cerg", trials, rows, meta, nets)
+    return trials
+
+
+def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...], nets: int | None = None) -> pd.DataFrame:
+    from lstm97.stats import success_interval
+    out = []
+    for row in rows:
+        got = trials[trials["row"] == row.label] if len(trials) else trials
+        n = len(got)
+        entry = {"row": row.label, "weights": row.weights, "run": bool(row.run and n), "nets": n,
+                 "max_streams": row.max_streams, "test": f"{row.test_streams}×{row.test_len:,}",
+                 "max_ticks": row.max_ticks, "note": row.note}
+        if n:
+            k = {c: int((got["outcome"] == c).sum()) for c in ("perfect", "good", "rest", "diverged")}
+            solved = got.loc[got["solved"], "streams_to_solution"]
+            low, high = success_interval(k["perfect"], n)
+            entry.update(perfect_pct=100 * k["perfect"] / n, perfect_low=low, perfect_high=high,
+                         streams_mean=float(solved.mean()) if len(solved) else math.nan,
+                         streams_median=float(solved.median()) if len(solved) else math.nan,
+                         good_pct=100 * k["good"] / n, rest_pct=100 * (k["rest"] + k["diverged"]) / n,
+                         diverged=k["diverged"],
+                         good_length=float(got.loc[got["outcome"] == "good", "test_mean_length"].mean()),
+                         rest_length=float(got.loc[got["outcome"] != "good", "test_mean_length"][
+                             ~got["solved"]].mean()),
+                         symbols_median=float(got["symbols_trained"].median()),
+                         budget=int((~got["solved"] & (got["ticks"] >= row.max_ticks)).sum()) if row.max_ticks else 0)
+        if row.paper is not None:
+            entry.update({f"paper_{k}": v for k, v in vars(row.paper).items()})
+        out.append(entry)
+    return pd.DataFrame(out)
+
+
+def _n(x, digits: int = 0) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
+
+
+def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
+    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "",
+             "Made by `" + str(meta.get("command", "")) + f"` (seed {meta.get('seed')}), commit "
+             f"{meta.get('commit', '?')}, jax {meta.get('jax', '?')}, on {meta.get('device', '?')} "
+             f"({meta.get('cpus', '?')} CPUs; the jobs trained for {_n(meta.get('jobs_wall_s'))} s in all)."
+             + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""), "",
+             "Perfect: all 10 test streams predicted to their end; good: not perfect, average error-free "
+             "test-stream length above 1,000 symbols; rest: the others (lengths in ⟨⟩ are mean error-free "
+             "test-stream lengths). Ours: perfect with its exact 95 % interval and the mean / median training "
+             "streams to the solution. Symbols per net count training and test symbols; a net stopped by that "
+             "budget is classed by its last finished test.", "",
+             "| row | weights | nets | training streams ≤ | symbols per net ≤ | ours: perfect | ours: good | "
+             "ours: rest | stopped by the symbol budget | Gers et al.: perfect | good | rest |", "|---" * 12 + "|"]
+    for r in summary.itertuples():
+        gers = ("",) * 3
+        if hasattr(r, "paper_perfect"):
+            gers = (f"{_n(r.paper_perfect)} % ({_n(r.paper_streams)})",
+                    f"{_n(r.paper_good)} % ⟨{_n(r.paper_good_length)}⟩",
+                    f"{_n(r.paper_rest)} % ⟨{_n(r.paper_rest_length)}⟩")
+        if r.run:
+            ours = (f"{r.perfect_pct:.0f} % [{r.perfect_low:.0f}, {r.perfect_high:.0f}] "
+                    f"({_n(r.streams_mean)} / {_n(r.streams_median)})",
+                    f"{r.good_pct:.0f} % ⟨{_n(r.good_length)}⟩",
+                    f"{r.rest_pct:.0f} % ⟨{_n(r.rest_length)}⟩"
+                    + (f", {r.diverged} diverged" if r.diverged else ""))
+            ours += (f"{int(r.budget)} of {r.nets}" if r.max_ticks else "–",)
+        else:
+            ours = (r.note or "not run", "", "", "")
+        lines.append(f"| {r.row} | {r.weights} | {r.nets or '–'} | {r.max_streams:,} | "
+                     f"{_n(r.max_ticks) if r.max_ticks else 'no limit'} | " + " | ".join(ours + gers) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict,
+                 nets: int | None = None) -> None:
+    from lstm97.sweep import write_atomic
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(trials):
+        write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
+    summary = summarise(trials, rows, nets)
+    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    meta = {k: v for k, v in meta.items()
+            if k not in ("nets", "checksum", "fingerprint", "label", "schema", "wall_s", "finished")}
+    jobs = [json.loads(p.read_text()) for p in sorted((folder / "jobs").glob("*.json"))]
+    meta["jobs_wall_s"] = round(sum(j.get("wall_s", 0) for j in jobs), 1)
+    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
+    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+
+
+def rebuild(out: Path) -> None:
+    """``python -m lstm97 report cerg``: summary.md again from the committed trials.csv and meta.json."""
+    from experiments.cerg import ROWS
+    folder = out / "cerg"
+    if not (folder / "trials.csv").exists():
+        raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
+    trials = pd.read_csv(folder / "trials.csv")
+    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
+    if "jobs_wall_s" not in meta:                  # tables made before it was kept
+        meta.pop("wall_s", None), meta.pop("finished", None)
+        meta["jobs_wall_s"] = round(sum(json.loads(p.read_text()).get("wall_s", 0)
+                                        for p in sorted((folder / "jobs").glob("*.json"))), 1)
+    nets = int(trials.groupby("row").size().max())
+    rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
+    summary = summarise(trials, rows, nets)
+    from lstm97.sweep import write_atomic
+    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    print(f"cerg: {folder / 'summary.md'}")
+
+
+def scale(rows: tuple[ContinualRow, ...], streams: int | None = None, ticks: int | None = None,
+          test_len: int | None = None) -> tuple[ContinualRow, ...]:
+    """The rows at a smaller scale than Gers et al.'s (stated in the table)."""
+    changes = {k: v for k, v in (("max_streams", streams), ("max_ticks", ticks), ("test_len", test_len))
+               if v is not None}
+    return tuple(replace(r, **changes) for r in rows)
