@@ -200,17 +200,20 @@ def run_cerg(args) -> int:
     """The continual embedded Reber grammar (Gers et al. 2000, Table 2): ``lstm97/continual.py``."""
     from experiments import cerg
     from lstm97 import continual_report
+    if args.workers is not None or args.backend != "local":
+        raise UsageError("cerg runs in one process: --workers and --backend do not apply")
     rows = cerg.QUICK_ROWS if args.quick else cerg.ROWS
-    rows = continual_report.scale(rows, args.streams, args.ticks, args.test_len)
-    if args.only is not None:
-        rows = tuple(r for r in rows if args.only in r.label)
-        if not rows:
-            raise UsageError(f"no row of cerg matches --only {args.only!r}")
+    try:
+        rows = continual_report.scale(rows, args.streams, args.ticks, args.test_len)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.only is not None and not any(args.only in r.label and r.run for r in rows):
+        raise UsageError(f"no row of cerg that is run matches --only {args.only!r}")
     out = args.out or Path("results/quick" if args.quick else "results")
     check_writable(out)
     start = time.time()
     trials = continual_report.run_cerg(rows, out, seed=args.seed, nets=args.trials, quick=args.quick,
-                                command=" ".join(["python -m lstm97"] + args.argv))
+                                       command=" ".join(["python -m lstm97"] + args.argv), only=args.only)
     print(f"cerg: {len(trials)} nets, results in {out / 'cerg'} ({time.time() - start:.0f} s)")
     return 0
 
@@ -222,7 +225,7 @@ def cmd_report(args) -> int:
         from lstm97.continual_report import rebuild as rebuild_cerg
         try:
             rebuild_cerg(args.out)
-        except FileNotFoundError as e:
+        except (FileNotFoundError, ValueError) as e:
             raise UsageError(str(e)) from None
         return 0
     rows_of(args.experiment)                       # unknown experiment: one line, exit 2

@@ -31,7 +31,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -40,55 +40,26 @@ from jax.flatten_util import ravel_pytree
 
 from lstm97.cells import Carry, Drive, make_cell, n_weights
 from lstm97.modern import SQUASH_MODERN, GatedLSTM
-from lstm97.tasks.exp1 import _EMIT, _LEGAL, _NEXT
+from lstm97.tasks.cerg import Gen, legal_target, stream_next, stream_start
 
 TOLERANCE = 0.49            # a prediction is right when every output error is below this (spec §11)
 GOOD_LENGTH = 1000          # "good": average error-free test-stream length above this
 TRAIN, TEST, DONE = 0, 1, 2
-
-# exp 1's automaton with the final E (state 10) leading back to the start (state 0): one endless stream
-_NEXT_CONTINUAL = _NEXT.copy()
-_NEXT_CONTINUAL[10] = 0
+INT32_MAX = 2 ** 31 - 1     # limits must fit the on-device int32 counters
+UNIT = 2 ** 30              # the symbol counters are (units of 2^30, rest): exact past 2^31 symbols
 
 
-class Gen(NamedTuple):
-    """A stream's position: the symbol just emitted and the automaton state after it."""
-    sym: jax.Array          # current input symbol
-    starts: jax.Array       # True when ``sym`` is the B that opens a string
-    state: jax.Array        # automaton state after ``sym`` (decides the legal successors)
-    memory: jax.Array       # the string's second symbol (T or P), repeated before its final E
-    key: jax.Array
+def count_add(count: jax.Array) -> jax.Array:
+    """(2,) int32 (high, low) + 1, carrying at 2^30 so that neither part overflows."""
+    high, low = count[0], count[1] + 1
+    return jnp.stack([high + (low >= UNIT), jnp.where(low >= UNIT, low - UNIT, low)])
 
 
-def _emit(state, memory, key):
-    key, sub = jax.random.split(key)
-    bit = jax.random.bernoulli(sub, 0.5).astype(jnp.int32)
-    sym = jnp.where(state == 9, memory, jnp.asarray(_EMIT)[state, bit])
-    memory = jnp.where(state == 1, sym, memory)
-    return Gen(sym=sym, starts=state == 0, state=jnp.asarray(_NEXT_CONTINUAL)[state, bit], memory=memory, key=key)
-
-
-def stream_start(key: jax.Array) -> Gen:
-    """A fresh stream: its first symbol, the B of its first string."""
-    return _emit(jnp.int32(0), jnp.int32(1), key)
-
-
-def stream_next(gen: Gen) -> Gen:
-    return _emit(gen.state, gen.memory, gen.key)
-
-
-def legal_target(gen: Gen) -> jax.Array:
-    """(7,) 1.0 on every symbol the grammar allows after ``gen.sym``."""
-    legal = jnp.where(gen.state == 9, jax.nn.one_hot(gen.memory, 7) > 0, jnp.asarray(_LEGAL)[gen.state])
-    return legal.astype(jnp.float32)
-
-
-def stream_symbols(key: jax.Array, n: int) -> np.ndarray:
-    """The first ``n`` symbols of the stream from ``key`` (for tests and ``sample``)."""
-    def step(gen, _):
-        return stream_next(gen), gen.sym
-    return np.asarray(jax.lax.scan(step, stream_start(key), None, length=n)[1])
-
+def count_value(count) -> int:
+    high, low = (int(v) for v in np.asarray(count))
+    return high * UNIT + low
+SEED_STREAM = 2000          # fold_in(PRNGKey(seed), 2000), then split over nets: every row shares its
+                            # nets' keys (paired comparisons: net i of each row starts alike where shapes agree)
 
 def cerg_net(forget_gate: bool) -> GatedLSTM:
     """Gers et al. (2000)'s CERG net (spec §11), with or without forget gates."""
@@ -102,10 +73,10 @@ def cerg_net(forget_gate: bool) -> GatedLSTM:
 
 class Rtrl(NamedTuple):
     size: int                       # weights, flat
-    unravel: object                 # flat weights -> the cell's parameter dict
-    forward: object                 # (w, carry, sym) -> (carry, outputs)
-    step: object                    # (w, carry, sens, sym, target) -> (carry, outputs, grad, sens)
-    init_sens: object               # () -> zero sensitivities ds/dw
+    unravel: Callable               # flat weights -> the cell's parameter dict
+    forward: Callable               # (w, carry, sym) -> (carry, outputs)
+    step: Callable                  # (w, carry, sens, sym, target) -> (carry, outputs, grad, sens)
+    init_sens: Callable             # () -> zero sensitivities ds/dw
 
 
 def make_rtrl(arch: GatedLSTM, generic: bool = False) -> Rtrl:
@@ -214,9 +185,9 @@ def starting_carry(row, gen: Gen, carry: Carry, S, zero: Carry):
             jax.tree.map(lambda a: jnp.where(reset, 0.0, a), S))
 
 
-def stream_outputs(row, w: jax.Array, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
+def stream_outputs(row, w: jax.Array, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The net's outputs (n, 7) on the first ``n`` symbols of the stream from ``key`` (weights fixed, the row's
-    reset rule), and which symbols open a string."""
+    reset rule ``starting_carry``, as the trainer's ticks), their targets, and which symbols open a string."""
     forward = make_rtrl(row.arch).forward
     zero = make_cell(row.arch).init_carry()
 
@@ -224,10 +195,10 @@ def stream_outputs(row, w: jax.Array, key: jax.Array, n: int) -> tuple[np.ndarra
         gen, carry = state
         carry, _ = starting_carry(row, gen, carry, jnp.zeros(()), zero)
         carry, out = forward(w, carry, gen.sym)
-        return (stream_next(gen), carry), (out, gen.starts)
+        return (stream_next(gen), carry), (out, legal_target(gen), gen.starts)
 
-    outs, starts = jax.lax.scan(step, (stream_start(key), zero), None, length=n)[1]
-    return np.asarray(outs), np.asarray(starts)
+    outs, targets, starts = jax.lax.scan(step, (stream_start(key), zero), None, length=n)[1]
+    return np.asarray(outs), np.asarray(targets), np.asarray(starts)
 
 
 # --- one row: every net at once ---------------------------------------------------------------------------------
@@ -247,27 +218,27 @@ class GersRef:
 class ContinualRow:
     label: str
     arch: GatedLSTM
-    learning_rate: float = 0.5
+    learning_rate: float = 0.5      # §11: 0.5
     reset_strings: bool = False     # "with external reset": activations reset at every string's start
-    decay: float = 1.0              # learning rate × decay after every training stream
-    nets: int = 100
-    max_streams: int = 30_000
-    train_len: int = 100_000
-    test_streams: int = 10
-    test_len: int = 100_000
-    test_every: int = 1             # test after every test_every-th training stream (and after the last)
-    max_ticks: int = 0              # symbols (training and test) per net before it stops; 0: no limit
+    decay: float = 1.0              # learning rate × decay after every training stream (rows not run, §11)
+    nets: int = 100                 # §11: 100 nets per row
+    max_streams: int = 30_000       # §11: at most 30,000 training streams
+    train_len: int = 100_000        # UNKNOWN (10⁵ or 10⁶ in the notes): docs/deviations.md
+    test_streams: int = 10          # §11: 10 test streams …
+    test_len: int = 100_000         # … of 100,000 symbols
+    max_ticks: int = 0              # ours: symbols (training and test) per net before it stops; 0: no limit
     chunk: int = 2_000              # ticks per compiled call
     paper: GersRef | None = None
     run: bool = True
     note: str = ""
 
     def __post_init__(self):
-        for name in ("nets", "max_streams", "train_len", "test_streams", "test_len", "test_every", "chunk"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{self.label}: {name} must be at least 1, got {getattr(self, name)}")
-        if self.max_ticks < 0:
-            raise ValueError(f"{self.label}: max_ticks must be 0 (no limit) or positive, got {self.max_ticks}")
+        for name in ("nets", "max_streams", "train_len", "test_streams", "test_len", "chunk"):
+            if not 1 <= getattr(self, name) <= INT32_MAX:
+                raise ValueError(f"{self.label}: {name} must be between 1 and {INT32_MAX:,}, got {getattr(self, name)}")
+        if not 0 <= self.max_ticks <= INT32_MAX:
+            raise ValueError(f"{self.label}: the symbol budget must be 0 (no limit) or at most {INT32_MAX:,}, "
+                             f"got {self.max_ticks}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise ValueError(f"{self.label}: learning rate must be a positive number, got {self.learning_rate}")
 
@@ -289,7 +260,7 @@ class NetState(NamedTuple):
     phase: jax.Array        # TRAIN, TEST or DONE
     run: jax.Array          # right predictions so far in the current stream
     streams: jax.Array      # training streams finished
-    trained: jax.Array      # training symbols presented (one weight update each)
+    trained: jax.Array      # training symbols presented (one weight update each), ``count_add``
     key: jax.Array          # for the next training stream
     test_key: jax.Array     # the net's fixed test streams
     test_index: jax.Array
@@ -297,7 +268,7 @@ class NetState(NamedTuple):
     last_lengths: jax.Array  # … of the last finished test
     solved_at: jax.Array    # training streams to a perfect solution, −1 while none
     diverged: jax.Array
-    ticks: jax.Array        # symbols processed, training and test
+    ticks: jax.Array        # symbols processed, training and test, ``count_add``
 
 
 def make_row(row: ContinualRow):
@@ -314,10 +285,10 @@ def make_row(row: ContinualRow):
         k_stream, k_first = jax.random.split(k_stream)
         return NetState(w=w, lr=jnp.float32(row.learning_rate), S=rtrl.init_sens(), carry=zero_carry,
                         gen=stream_start(k_first), phase=jnp.int32(TRAIN), run=jnp.int32(0),
-                        streams=jnp.int32(0), trained=jnp.int32(0), key=k_stream, test_key=k_test,
+                        streams=jnp.int32(0), trained=jnp.zeros(2, jnp.int32), key=k_stream, test_key=k_test,
                         test_index=jnp.int32(0), test_lengths=jnp.zeros(row.test_streams, jnp.int32),
                         last_lengths=jnp.zeros(row.test_streams, jnp.int32),
-                        solved_at=jnp.int32(-1), diverged=jnp.bool_(False), ticks=jnp.int32(0))
+                        solved_at=jnp.int32(-1), diverged=jnp.bool_(False), ticks=jnp.zeros(2, jnp.int32))
 
     def begin(ns: NetState) -> tuple[Carry, jax.Array]:
         return starting_carry(row, ns.gen, ns.carry, ns.S, zero_carry)
@@ -333,7 +304,7 @@ def make_row(row: ContinualRow):
         end = ~right | (run >= row.train_len)
         streams = ns.streams + end
         key, k_next = jax.random.split(ns.key)
-        to_test = end & ((streams % row.test_every == 0) | (streams >= row.max_streams))
+        to_test = end
         fresh = jax.tree.map(lambda a, b: jnp.where(to_test, a, b),
                              stream_start(jax.random.fold_in(ns.test_key, 0)), stream_start(k_next))
         return ns._replace(
@@ -342,7 +313,7 @@ def make_row(row: ContinualRow):
             carry=jax.tree.map(lambda z, c: jnp.where(end, z, c), zero_carry, carry),
             gen=jax.tree.map(lambda a, b: jnp.where(end, a, b), fresh, stream_next(ns.gen)),
             phase=jnp.where(diverged, DONE, jnp.where(to_test, TEST, TRAIN)),
-            run=jnp.where(end, 0, run), streams=streams, trained=ns.trained + 1,
+            run=jnp.where(end, 0, run), streams=streams, trained=count_add(ns.trained),
             key=jnp.where(end, key, ns.key), test_index=jnp.where(to_test, 0, ns.test_index),
             diverged=diverged)
 
@@ -373,8 +344,9 @@ def make_row(row: ContinualRow):
     def tick(ns: NetState) -> NetState:
         live = ns.phase != DONE
         ns = jax.lax.switch(ns.phase, (train_tick, test_tick, lambda s: s), ns)
-        ticks = ns.ticks + live
-        spent = (row.max_ticks > 0) & (ticks >= row.max_ticks)
+        ticks = jnp.where(live, count_add(ns.ticks), ns.ticks)
+        high, low = divmod(row.max_ticks, UNIT)
+        spent = (row.max_ticks > 0) & ((ticks[0] > high) | ((ticks[0] == high) & (ticks[1] >= low)))
         return ns._replace(ticks=ticks, phase=jnp.where(spent, DONE, ns.phase))
 
     def chunk(states: NetState) -> NetState:
@@ -395,7 +367,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
     from lstm97.train import _load_checkpoint, _save_checkpoint
     nets = row.nets if nets is None else nets
     init, chunk = make_row(row)
-    keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 2000), nets)
+    keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), SEED_STREAM), nets)
     state = jax.jit(jax.vmap(init))(keys)
     tag = np.array(f"{row.fingerprint()}/{seed}/{nets}")
     finished_at = np.full(nets, np.nan)
@@ -426,9 +398,9 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
         mean_length = float(lengths.mean())
         out.append({"row": row.label, "cell": "forget_lstm" if row.arch.forget_gate else "lstm1997", "seed": seed,
                     "net": i, "solved": solved, "streams_to_solution": int(state.solved_at[i]) if solved else -1,
-                    "streams": int(state.streams[i]), "symbols_trained": int(state.trained[i]),
+                    "streams": int(state.streams[i]), "symbols_trained": count_value(state.trained[i]),
                     "test_mean_length": round(mean_length, 1), "test_lengths": lengths.tolist(),
                     "outcome": "diverged" if bool(state.diverged[i]) else outcome(mean_length, solved),
-                    "ticks": int(state.ticks[i]),
+                    "ticks": count_value(state.ticks[i]),
                     "final_learning_rate": float(state.lr[i]), "wall_s": round(float(finished_at[i]), 2)})
     return out

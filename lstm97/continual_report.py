@@ -43,12 +43,11 @@ def _load(path: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
 
 
 def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
-             command: str = "", quick: bool = False) -> pd.DataFrame:
-    """Train every runnable row not already in ``out/cerg/jobs`` (job by job, each written atomically), then
-    write ``trials.csv`` and ``summary.md``. Returns the per-net rows."""
-    from tqdm import tqdm
-
-    from lstm97.sweep import checksum, provenance, try_lock, write_atomic
+             command: str = "", quick: bool = False, only: str | None = None) -> pd.DataFrame:
+    """Train every runnable row (those whose label contains ``only``, if given) not already in
+    ``out/cerg/jobs`` (job by job, each written atomically), then write the tables from every finished job
+    of ``rows``. Returns the per-net rows."""
+    from lstm97.sweep import try_lock
     from lstm97.train import enable_compilation_cache
     enable_compilation_cache()
     records = []
@@ -58,40 +57,52 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
         n = row.nets if nets is None else nets
         path = _job_path(out, row)
         record = _load(path, row, seed, n)
-        if record is None:
+        if record is None and (only is None or only in row.label):
             lock = path.with_suffix(".lock")
             path.parent.mkdir(parents=True, exist_ok=True)
             if not try_lock(lock):
                 print(f"lstm97: {row.label}: another run holds {lock}; skipped", flush=True)
                 continue
             try:
-                bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True,
-                           dynamic_ncols=True, mininterval=2.0)
-
-                def progress(done: int, budget: int) -> None:
-                    bar.total, bar.n = budget, done
-                    bar.refresh()
-
-                made_by, start = provenance(), time.time()
-                per_net = run_row(row, seed, n, progress, checkpoint=path.with_suffix(".ckpt.npz"),
-                                  checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
-                bar.close()
-                record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
-                          "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
-                          "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-                write_atomic(path, json.dumps(record, indent=1) + "\n")
+                record = _train(row, seed, n, path)
             finally:
                 lock.unlink(missing_ok=True)
-        records.append(record)
+        if record is not None:
+            records.append(record)
     trials = pd.DataFrame([net for r in records for net in r["nets"]])
-    first = next(r for r in rows if r.run)
+    first = next((r for r in rows if r.run), rows[0])
     meta = {"command": command, "seed": seed, "quick": quick, "max_streams": first.max_streams,
-            "max_ticks": first.max_ticks, "test_len": first.test_len, **(records[0] if records else {})}
-    write_report(out / "cerg", trials, rows, meta, nets)
+            "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
+            "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
+            **{k: v for k, v in (records[0] if records else {}).items()
+               if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
+    write_report(out / "cerg", trials, rows, meta)
     return trials
 
 
-def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...], nets: int | None = None) -> pd.DataFrame:
+def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
+    from tqdm import tqdm
+
+    from lstm97.sweep import checksum, provenance, write_atomic
+    bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True, dynamic_ncols=True,
+               mininterval=2.0)
+
+    def progress(done: int, budget: int) -> None:
+        bar.total, bar.n = budget, done
+        bar.refresh()
+
+    made_by, start = provenance(), time.time()        # before training: the code that runs
+    per_net = run_row(row, seed, nets, progress, checkpoint=path.with_suffix(".ckpt.npz"),
+                      checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
+    bar.close()
+    record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
+              "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
+    write_atomic(path, json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...]) -> pd.DataFrame:
     from lstm97.stats import success_interval
     out = []
     for row in rows:
@@ -110,8 +121,8 @@ def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...], nets: int | 
                          good_pct=100 * k["good"] / n, rest_pct=100 * (k["rest"] + k["diverged"]) / n,
                          diverged=k["diverged"],
                          good_length=float(got.loc[got["outcome"] == "good", "test_mean_length"].mean()),
-                         rest_length=float(got.loc[got["outcome"] != "good", "test_mean_length"][
-                             ~got["solved"]].mean()),
+                         rest_length=float(got.loc[~got["solved"] & (got["outcome"] != "good"),
+                                                   "test_mean_length"].mean()),
                          symbols_median=float(got["symbols_trained"].median()),
                          budget=int((~got["solved"] & (got["ticks"] >= row.max_ticks)).sum()) if row.max_ticks else 0)
         if row.paper is not None:
@@ -125,11 +136,17 @@ def _n(x, digits: int = 0) -> str:
 
 
 def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
-    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "",
-             "Made by `" + str(meta.get("command", "")) + f"` (seed {meta.get('seed')}), commit "
-             f"{meta.get('commit', '?')}, jax {meta.get('jax', '?')}, on {meta.get('device', '?')} "
-             f"({meta.get('cpus', '?')} CPUs; the jobs trained for {_n(meta.get('jobs_wall_s'))} s in all)."
-             + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""), "",
+    jobs = meta.get("jobs", {})
+    commits = sorted({j.get("commit") or "?" for j in jobs.values()})
+    made = (f"Made by `{meta.get('command', '')}` (seed {meta.get('seed')}), jax {meta.get('jax', '?')}, on "
+            f"{meta.get('device', '?')} ({meta.get('cpus', '?')} CPUs); the jobs trained for "
+            f"{_n(sum(j.get('wall_s') or 0 for j in jobs.values()))} s in all, at commit "
+            + ", ".join(f"`{c}`" for c in commits) + " (each job's own in `meta.json` and `jobs/`; +dirty: the "
+            "working tree had uncommitted changes when the job started)."
+            + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""))
+    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "", made, "",
+             f"Test streams: 10 × {_n(meta.get('test_len'))} symbols; training streams end at the first wrong "
+             f"prediction or after {_n(meta.get('train_len', 100_000))} symbols. "
              "Perfect: all 10 test streams predicted to their end; good: not perfect, average error-free "
              "test-stream length above 1,000 symbols; rest: the others (lengths in ⟨⟩ are mean error-free "
              "test-stream lengths). Ours: perfect with its exact 95 % interval and the mean / median training "
@@ -148,47 +165,57 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
                     f"({_n(r.streams_mean)} / {_n(r.streams_median)})",
                     f"{r.good_pct:.0f} % ⟨{_n(r.good_length)}⟩",
                     f"{r.rest_pct:.0f} % ⟨{_n(r.rest_length)}⟩"
-                    + (f", {r.diverged} diverged" if r.diverged else ""))
+                    + (f", {int(r.diverged)} diverged" if r.diverged else ""))
             ours += (f"{int(r.budget)} of {r.nets}" if r.max_ticks else "–",)
         else:
-            ours = (r.note or "not run", "", "", "")
+            ours = (r.note or "not run yet", "", "", "")
         lines.append(f"| {r.row} | {r.weights} | {r.nets or '–'} | {r.max_streams:,} | "
                      f"{_n(r.max_ticks) if r.max_ticks else 'no limit'} | " + " | ".join(ours + gers) + " |")
     return "\n".join(lines) + "\n"
 
 
-def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict,
-                 nets: int | None = None) -> None:
+def _jobs_meta(folder: Path, labels: set[str]) -> dict:
+    """Commit, finish time and training time of each job file behind the table."""
+    jobs = {}
+    for path in sorted((folder / "jobs").glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("label") in labels:
+            jobs[record["label"]] = {k: record.get(k) for k in ("commit", "finished", "wall_s")}
+    return jobs
+
+
+def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict) -> None:
     from lstm97.sweep import write_atomic
     folder.mkdir(parents=True, exist_ok=True)
     if len(trials):
         write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
-    summary = summarise(trials, rows, nets)
+    summary = summarise(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    meta = {k: v for k, v in meta.items()
-            if k not in ("nets", "checksum", "fingerprint", "label", "schema", "wall_s", "finished")}
-    jobs = [json.loads(p.read_text()) for p in sorted((folder / "jobs").glob("*.json"))]
-    meta["jobs_wall_s"] = round(sum(j.get("wall_s", 0) for j in jobs), 1)
     write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
     write_atomic(folder / "summary.md", summary_markdown(summary, meta))
 
 
 def rebuild(out: Path) -> None:
-    """``python -m lstm97 report cerg``: summary.md again from the committed trials.csv and meta.json."""
+    """``python -m lstm97 report cerg``: the tables again from the committed trials.csv and meta.json."""
     from experiments.cerg import ROWS
     folder = out / "cerg"
     if not (folder / "trials.csv").exists():
         raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
-    trials = pd.read_csv(folder / "trials.csv")
-    meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-    if "jobs_wall_s" not in meta:                  # tables made before it was kept
-        meta.pop("wall_s", None), meta.pop("finished", None)
-        meta["jobs_wall_s"] = round(sum(json.loads(p.read_text()).get("wall_s", 0)
-                                        for p in sorted((folder / "jobs").glob("*.json"))), 1)
-    nets = int(trials.groupby("row").size().max())
-    rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
-    summary = summarise(trials, rows, nets)
+    try:
+        trials = pd.read_csv(folder / "trials.csv")
+        meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
+        if "jobs" not in meta:                          # tables made before the jobs were listed
+            meta = {k: v for k, v in meta.items() if k not in ("wall_s", "finished", "commit", "jobs_wall_s")}
+            meta.update(jobs=_jobs_meta(folder, set(trials["row"])), train_len=100_000)
+        rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
+        summary = summarise(trials, rows)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
     from lstm97.sweep import write_atomic
+    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
     write_atomic(folder / "summary.csv", summary.to_csv(index=False))
     write_atomic(folder / "summary.md", summary_markdown(summary, meta))
     print(f"cerg: {folder / 'summary.md'}")

@@ -1,15 +1,20 @@
 """The continual embedded Reber grammar (Gers et al. 2000, spec §11): the stream, its targets, the net's weight
 count, the forward truncated gradient against jax.grad through the scan, and the protocol's bookkeeping."""
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 from jax.flatten_util import ravel_pytree
 
 from lstm97.__main__ import main
 from lstm97.cells import make_cell, n_weights
-from lstm97.continual import (GOOD_LENGTH, ContinualRow, cerg_net, legal_target, make_rtrl, outcome, run_row,
-                              stream_next, stream_outputs, stream_start, stream_symbols)
+from lstm97 import continual
+from lstm97.continual import (GOOD_LENGTH, SEED_STREAM, ContinualRow, cerg_net, make_rtrl, outcome, run_row,
+                              stream_outputs)
+from lstm97.tasks.cerg import legal_target, stream_next, stream_start, stream_symbols
 from lstm97.modern import GatedLSTM
 from tests.test_tasks_later import NAMES, _successors, accepted
 
@@ -137,7 +142,42 @@ def test_protocol_bookkeeping_and_determinism():
 def test_a_symbol_budget_stops_every_net():
     row = ContinualRow("t", cerg_net(False), nets=2, max_streams=10 ** 6, test_len=50, max_ticks=300, chunk=100)
     for net in run_row(row, seed=0):
-        assert net["ticks"] == 300 and net["streams"] < 10 ** 6
+        assert net["ticks"] == 300
+        assert net["outcome"] == outcome(float(np.mean(net["test_lengths"])), net["solved"])
+
+
+@pytest.mark.parametrize("tolerance, expected", [
+    # every prediction right: the first training stream runs to train_len, both test streams to test_len
+    (1.0, dict(solved=True, streams_to_solution=1, streams=1, symbols_trained=7, ticks=7 + 2 * 3,
+               test_lengths=[3, 3], outcome="perfect")),
+    # every prediction wrong: each stream ends at its first symbol, 3 training streams, 3 tests of 2 symbols
+    (0.0, dict(solved=False, streams_to_solution=-1, streams=3, symbols_trained=3, ticks=3 + 3 * 2,
+               test_lengths=[0, 0], outcome="rest")),
+])
+def test_exact_counts_of_the_protocol(monkeypatch, tolerance, expected):
+    monkeypatch.setattr(continual, "TOLERANCE", tolerance)
+    row = ContinualRow("t", cerg_net(True), nets=2, max_streams=3, train_len=7, test_streams=2, test_len=3,
+                       chunk=20)
+    for net in run_row(row, seed=0):
+        assert {k: net[k] for k in expected} == expected
+
+
+def test_test_streams_are_fixed_and_judged_from_the_net_outputs():
+    """A net that barely learns (rate 1e-30) reports, for its last test, the error-free prefix of each test
+    stream fold_in(test_key, i) that stream_outputs gives for its initial weights."""
+    row = ContinualRow("t", cerg_net(False), learning_rate=1e-30, nets=2, max_streams=2, test_streams=2,
+                       test_len=400, chunk=100)
+    got = run_row(row, seed=3)
+    keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(3), SEED_STREAM), 2)
+    for net, key in zip(got, keys):
+        k_init, _, k_test = jax.random.split(key, 3)
+        w = ravel_pytree(make_cell(row.arch).init_params(k_init))[0]
+        lengths = []
+        for i in range(2):
+            outs, targets, _ = stream_outputs(row, w, jax.random.fold_in(k_test, i), 400)
+            right = np.all(np.abs(outs - targets) < continual.TOLERANCE, axis=1)
+            lengths.append(int(np.argmin(right)) if not right.all() else 400)
+        assert net["test_lengths"] == lengths
 
 
 @pytest.mark.parametrize("reset", [True, False])
@@ -146,7 +186,7 @@ def test_external_reset_starts_every_string_from_a_zero_state(reset):
     those of the first step; without, the state carries over from the previous string."""
     row = ContinualRow("t", cerg_net(False), reset_strings=reset)
     w = ravel_pytree(make_cell(row.arch).init_params(jax.random.PRNGKey(0)))[0]
-    outs, starts = stream_outputs(row, w, jax.random.PRNGKey(4), 200)
+    outs, _, starts = stream_outputs(row, w, jax.random.PRNGKey(4), 200)
     assert starts[0] and starts.sum() > 8
     same = [np.allclose(outs[t], outs[0], atol=1e-6) for t in np.flatnonzero(starts)]
     assert all(same) if reset else not any(same[1:])
@@ -156,6 +196,9 @@ def test_external_reset_starts_every_string_from_a_zero_state(reset):
     (["run", "exp2", "--streams", "10"], "cerg only"),
     (["run", "cerg", "--streams", "0"], "positive integer"),
     (["run", "cerg", "--only", "nothing like it"], "no row of cerg"),
+    (["run", "cerg", "--only", "state decay"], "no row of cerg that is run"),
+    (["run", "cerg", "--ticks", "3000000000"], "at most 2,147,483,647"),
+    (["run", "cerg", "--workers", "2"], "one process"),
 ])
 def test_bad_cerg_input_is_one_line(argv, message, capsys):
     code = main(argv)
@@ -177,11 +220,22 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     assert "74 % (7,441)" in summary and "not run: state decay is not built" in summary
     jobs = sorted((tmp_path / "cerg" / "jobs").glob("*.json"))
     assert len(jobs) == 3
+    kept = {p: json.loads(p.read_text())["finished"] for p in jobs[1:]}
     jobs[0].write_text(jobs[0].read_text()[:100])
     capsys.readouterr()
     again = run_cerg(rows, tmp_path, command="test")
     assert "corrupt" in capsys.readouterr().out
+    assert {p: json.loads(p.read_text())["finished"] for p in jobs[1:]} == kept       # reused, not redone
     pd_cols = [c for c in first.columns if c != "wall_s"]
     assert first[pd_cols].equals(again[pd_cols])
+    summary = (tmp_path / "cerg" / "summary.md").read_text()
     assert main(["report", "cerg", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "cerg" / "summary.md").read_text() == summary
+    # --only trains the matching rows and still tables every finished job
+    run_cerg(rows, tmp_path, command="test", only="forget")
+    assert set(pd.read_csv(tmp_path / "cerg" / "trials.csv")["row"]) == {r.label for r in rows if r.run}
+    (tmp_path / "cerg" / "meta.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["report", "cerg", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unreadable" in err and len(err.splitlines()) == 1
