@@ -44,17 +44,28 @@ def drift_table(rows: tuple[Row, ...]) -> str:
     return "\n".join(lines)
 
 
-def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, every: int = 5) -> str:
-    """Exp 1's row ``LSTM 3 blocks x 2 lr=0.5`` (seed 0, ``trials`` trials, no stopping), every ``every``
-    × 1,000 strings on each trial's 256 training strings: the fraction of strings entirely right, of steps
-    right (legal successors above illegal ones) and of right predictions of the symbol before last (the T/P
-    that repeats the second symbol across the embedded string). ``python -m lstm97.diagnostics exp1 [step]``."""
+def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, every: int = 5,
+                full: bool = False) -> str:
+    """Exp 1's row ``LSTM 3 blocks x 2 lr=0.5`` (seed 0, ``trials`` trials, no stopping; ``full``: the full
+    gradient), every ``every`` × 1,000 strings on each trial's 256 training strings: the fraction of strings
+    entirely right, of steps right (legal successors above illegal ones) and of right predictions of the symbol
+    before last (the T/P that repeats the second symbol across the embedded string); and at the step that
+    predicts it, the median |s| over cells and strings and the share of them with h'(s) > 0.05 (spec §1.7's
+    drift). ``python -m lstm97.diagnostics exp1 [sequence|step] [full]``."""
+    from dataclasses import replace
+
     from experiments.exp1 import ROWS
     from lstm97.tasks.exp1 import legal_correct
     from lstm97.train import batch_outputs, make_train
-    row = next(r for r in ROWS if r.label == "LSTM 3 blocks x 2 lr=0.5").scaled(cap=10 ** 7, chunk=1000,
-                                                                                 updates=updates)
+    row = next(r for r in ROWS if r.label == "LSTM 3 blocks x 2 lr=0.5")
+    row = row.scaled(cap=10 ** 7, chunk=1000, updates=updates, arch=replace(row.arch, truncated=not full))
     train, cell, task = make_train(row), make_cell(row.arch), row.task
+    h_prime = jax.grad(SQUASH[row.arch.h])
+
+    def states(params, seq):
+        _, s = jax.lax.scan(lambda c, d: (cell.step(params, c, d)[0],) * 2, cell.init_carry(),
+                            cell.embed(params, seq.x))
+        return s.s[seq.length - 3]
 
     def evaluate(params, variant):
         batch, legal = task.variant_sets("train", variant)
@@ -63,18 +74,21 @@ def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, ev
         high = jnp.where(legal, -jnp.inf, out).max(-1)
         step_ok = (low > high) | (batch.judge == 0)
         before_last = step_ok[jnp.arange(step_ok.shape[0]), batch.length - 3]
-        return jax.vmap(legal_correct)(out, legal, batch.judge).mean(), step_ok.mean(), before_last.mean()
+        s = jax.vmap(states, (None, 0))(params, batch).ravel()
+        return (jax.vmap(legal_correct)(out, legal, batch.judge).mean(), step_ok.mean(), before_last.mean(),
+                jnp.median(jnp.abs(s)), (jax.vmap(h_prime)(s) > 0.05).mean())
 
     state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
     chunk, evaluate = jax.jit(train.chunk), jax.jit(jax.vmap(evaluate))
-    lines = [f"updates per {updates}; per trial: strings right / steps right / symbol before last right",
+    lines = [f"updates per {updates}, {'full' if full else 'truncated'} gradient; per trial: strings right / "
+             "steps right / symbol before last right / median |s| there / share with h'(s) > 0.05",
              "| strings | " + " | ".join(f"trial {i}" for i in range(trials)) + " |", "|---" * (trials + 1) + "|"]
     for i in range(1, chunks + 1):
         state = chunk(state)
         if i % every == 0:
-            strings, steps, last = (np.asarray(a) for a in evaluate(state.params, state.variant))
+            cols = zip(*(np.asarray(a) for a in evaluate(state.params, state.variant)))
             lines.append(f"| {i * row.chunk:,} | " + " | ".join(
-                f"{a:.3f} / {b:.3f} / {c:.3f}" for a, b, c in zip(strings, steps, last)) + " |")
+                f"{a:.3f} / {b:.3f} / {c:.3f} / {d:.1f} / {e:.2f}" for a, b, c, d, e in cols) + " |")
     return "\n".join(lines)
 
 
@@ -82,7 +96,7 @@ if __name__ == "__main__":
     from lstm97.experiments import rows_of
     experiment = sys.argv[1] if len(sys.argv) > 1 else "exp2"
     if experiment == "exp1":
-        updates = sys.argv[2] if len(sys.argv) > 2 else "sequence"
-        print(reber_probe(updates, chunks=40 if updates == "sequence" else 20))
+        updates = "step" if "step" in sys.argv[2:] else "sequence"
+        print(reber_probe(updates, chunks=40 if updates == "sequence" else 20, full="full" in sys.argv[2:]))
     else:
         print(drift_table(tuple(r for r in rows_of(experiment) if r.run and r.task_name == "exp2c")))
