@@ -185,6 +185,9 @@ def comparison_page(summary: pd.DataFrame, meta: dict) -> str:
             median = "" if pd.isna(r.median_sequences) else f", median {r.median_sequences:,.0f}"
             lines.append(f"| {r.paper_row} | {r.cell_kind.split('[')[1].rstrip(']')} | "
                          f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%]{median} | {ref} |")
+    lines += ["", "## The forget gate's own experiment", "",
+              "The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), with their Table 2 "
+              "beside ours: `../cerg/summary.md` (`make cerg`)."]
     return "\n".join(lines) + "\n"
 
 
