@@ -149,7 +149,14 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
     papers = paper_rows()
     ablations = [r for r in ROWS if "[" in r.label]
     assert len(papers) == 31 and len(ROWS) == 31 * len(CELLS) * len(RATE_FACTORS) + len(ablations)
-    assert len(QUICK_ROWS) == 31 * len(CELLS) + len(ablations)
+    # --quick: the first paper row of each task (11: exp1, 2a, 2b, 2c, 3a, 3b, 3c, 4, 5, 6a, 6b), every cell
+    # at the paper's rate, and those rows' ablations, all of them rows of the full comparison
+    quick_sources = {r.label.split(" | ")[0] for r in QUICK_ROWS}
+    assert len(quick_sources) == len({(r.experiment, r.task_name) for r in papers}) == 11
+    quick_ablations = [r for r in ablations if r.label.split(" | ")[0] in quick_sources]
+    assert len(QUICK_ROWS) == 11 * len(CELLS) + len(quick_ablations)
+    assert {r.label for r in QUICK_ROWS} <= {r.label for r in ROWS}
+    assert all(r.label.endswith("lr x1") for r in QUICK_ROWS)
     kinds = {r.label.split("[")[1].split("]")[0] for r in ablations}
     assert kinds == {"full gradient", "no output gate", "per-step updates", "no input-gate bias"}
     assert all(not r.arch.truncated for r in ablations if "full gradient" in r.label)
