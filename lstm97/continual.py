@@ -179,10 +179,15 @@ def _written_out(arch: GatedLSTM, unravel):
 
 def starting_carry(row, gen: Gen, carry: Carry, S, zero: Carry):
     """The carry (and sensitivities) a symbol starts from: reset at every string's start for rows "with
-    external reset", else as left by the previous symbol."""
+    external reset", else as left by the previous symbol; with state decay d, s(t−1) enters as d·s(t−1),
+    so its sensitivities as d·S(t−1)."""
     reset = row.reset_strings & gen.starts
-    return (jax.tree.map(lambda z, c: jnp.where(reset, z, c), zero, carry),
-            jax.tree.map(lambda a: jnp.where(reset, 0.0, a), S))
+    carry = jax.tree.map(lambda z, c: jnp.where(reset, z, c), zero, carry)
+    S = jax.tree.map(lambda a: jnp.where(reset, 0.0, a), S)
+    if row.state_decay != 1.0:
+        carry = carry._replace(s=row.state_decay * carry.s)
+        S = jax.tree.map(lambda a: row.state_decay * a, S)
+    return carry, S
 
 
 def stream_outputs(row, w: jax.Array, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -220,6 +225,7 @@ class ContinualRow:
     arch: GatedLSTM
     learning_rate: float = 0.5      # §11: 0.5
     reset_strings: bool = False     # "with external reset": activations reset at every string's start
+    state_decay: float = 1.0        # "state decay (0.9)": s(t−1) × this before every step (Table 2)
     decay: float = 1.0              # learning rate × decay after every training stream (rows not run, §11)
     nets: int = 100                 # §11: 100 nets per row
     max_streams: int = 30_000       # §11: at most 30,000 training streams
@@ -239,6 +245,8 @@ class ContinualRow:
         if not 0 <= self.max_ticks <= INT32_MAX:
             raise ValueError(f"{self.label}: the symbol budget must be 0 (no limit) or at most {INT32_MAX:,}, "
                              f"got {self.max_ticks}")
+        if not 0.0 < self.state_decay <= 1.0:
+            raise ValueError(f"{self.label}: state decay must be in (0, 1], got {self.state_decay}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise ValueError(f"{self.label}: learning rate must be a positive number, got {self.learning_rate}")
 
@@ -250,6 +258,8 @@ class ContinualRow:
         """Everything that decides the numbers; ``test_every`` 1: a test after every training stream (a field
         once, kept so that the committed jobs still match)."""
         fields = {k: v for k, v in vars(self).items() if k not in ("label", "paper", "run", "note", "nets", "chunk")}
+        if self.state_decay == 1.0:                 # added later: rows without decay keep their fingerprint
+            del fields["state_decay"]
         return repr(sorted({**fields, "test_every": 1}.items()))
 
 

@@ -110,6 +110,33 @@ def test_forward_truncated_gradient_equals_jax_grad_through_the_truncated_scan(a
     assert float(jnp.abs(expected).max()) > 1e-3                       # not a vacuous comparison
 
 
+def test_state_decay_scales_the_state_and_its_sensitivities():
+    """With state decay d the online gradients (starting_carry, then the written-out step) sum to jax.grad
+    through a truncated scan in which s(t−1) is multiplied by d before every step."""
+    row = ContinualRow("t", cerg_net(False), state_decay=0.9)
+    cell, rtrl = make_cell(row.arch), make_rtrl(row.arch)
+    w = ravel_pytree(cell.init_params(jax.random.PRNGKey(7)))[0]
+    w = w + 0.3 * jax.random.normal(jax.random.PRNGKey(8), w.shape)
+    syms = jnp.asarray(stream_symbols(jax.random.PRNGKey(9), 20))
+    targets = jax.random.uniform(jax.random.PRNGKey(10), (20, 7))
+    gen, zero = stream_start(jax.random.PRNGKey(9)), cell.init_carry()
+    carry, sens, total = zero, rtrl.init_sens(), jnp.zeros(rtrl.size)
+    for t in range(20):
+        carry, sens = continual.starting_carry(row, gen, carry, sens, zero)
+        carry, _, grad, sens = rtrl.step(w, carry, sens, syms[t], targets[t])
+        total, gen = total + grad, stream_next(gen)
+
+    def through_scan(w_):
+        params = rtrl.unravel(w_)
+        step = lambda c, d: cell.step(params, c._replace(s=0.9 * c.s), d)                   # noqa: E731
+        _, outs = jax.lax.scan(step, cell.init_carry(), cell.embed(params, syms))
+        return 0.5 * jnp.sum((targets - outs) ** 2)
+
+    np.testing.assert_allclose(total, jax.grad(through_scan)(w), rtol=2e-4, atol=2e-6)
+    with pytest.raises(ValueError, match="state decay"):
+        ContinualRow("t", cerg_net(False), state_decay=1.5)
+
+
 def test_the_full_gradient_is_refused():
     with pytest.raises(ValueError, match="truncated"):
         make_rtrl(GatedLSTM(n_in=7, n_out=7, blocks=1, truncated=False, symbolic=True))
@@ -196,7 +223,7 @@ def test_external_reset_starts_every_string_from_a_zero_state(reset):
     (["run", "exp2", "--streams", "10"], "cerg only"),
     (["run", "cerg", "--streams", "0"], "positive integer"),
     (["run", "cerg", "--only", "nothing like it"], "no row of cerg"),
-    (["run", "cerg", "--only", "state decay"], "no row of cerg that is run"),
+    (["run", "cerg", "--only", "sequential"], "no row of cerg that is run"),
     (["run", "cerg", "--ticks", "3000000000"], "at most 2,147,483,647"),
     (["run", "cerg", "--workers", "2"], "one process"),
 ])
@@ -217,9 +244,9 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     first = run_cerg(rows, tmp_path, command="test")
     assert len(first) == 2 * sum(r.run for r in rows)
     summary = (tmp_path / "cerg" / "summary.md").read_text()
-    assert "74 % (7,441)" in summary and "not run: state decay is not built" in summary
+    assert "74 % (7,441)" in summary and "not run: when the rate decays is not stated" in summary
     jobs = sorted((tmp_path / "cerg" / "jobs").glob("*.json"))
-    assert len(jobs) == 3
+    assert len(jobs) == 4
     kept = {p: json.loads(p.read_text())["finished"] for p in jobs[1:]}
     jobs[0].write_text(jobs[0].read_text()[:100])
     capsys.readouterr()
