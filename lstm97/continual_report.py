@@ -71,13 +71,23 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
             records.append(record)
     trials = pd.DataFrame([net for r in records for net in r["nets"]])
     first = next((r for r in rows if r.run), rows[0])
-    meta = {"command": command, "seed": seed, "quick": quick, "max_streams": first.max_streams,
+    meta = {"command": command, "jobs_made_by": _commands(out / "cerg", command), "seed": seed, "quick": quick, "max_streams": first.max_streams,
             "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
             "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
             **{k: v for k, v in (records[0] if records else {}).items()
                if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
     write_report(out / "cerg", trials, rows, meta)
     return trials
+
+
+def _commands(folder: Path, command: str) -> list[str]:
+    """The commands whose runs trained the jobs in the table: the earlier ones (meta.json) and this one."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        earlier = meta.get("jobs_made_by") or [meta["command"]]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        earlier = []
+    return list(dict.fromkeys([*earlier, command]))
 
 
 def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
@@ -138,7 +148,10 @@ def _n(x, digits: int = 0) -> str:
 def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
     jobs = meta.get("jobs", {})
     commits = sorted({j.get("commit") or "?" for j in jobs.values()})
-    made = (f"Made by `{meta.get('command', '')}` (seed {meta.get('seed')}), jax {meta.get('jax', '?')}, on "
+    runs = [c for c in meta.get("jobs_made_by", []) if c != meta.get("command")]
+    made = (f"Made by `{meta.get('command', '')}`"
+            + (" after " + ", ".join(f"`{c}`" for c in runs) if runs else "")
+            + f" (seed {meta.get('seed')}), jax {meta.get('jax', '?')}, on "
             f"{meta.get('device', '?')} ({meta.get('cpus', '?')} CPUs); the jobs trained for "
             f"{_n(sum(j.get('wall_s') or 0 for j in jobs.values()))} s in all, at commit "
             + ", ".join(f"`{c}`" for c in commits) + " (each job's own in `meta.json` and `jobs/`; +dirty: the "
