@@ -1,7 +1,7 @@
 """Jobs and tables of the continual embedded Reber grammar (``continual.py``): one job file per row in
 ``results/cerg/jobs/`` (atomic, with a checksum, resumed when it matches the row, seed and net count), then
 ``trials.csv`` (one line per net), ``summary.csv``, ``summary.md`` (Gers et al.'s Table 2 beside ours) and
-``meta.json``. ``python -m lstm97 report cerg`` rebuilds the tables from ``trials.csv`` alone.
+``meta.json``, and ``test_lengths.png``. ``python -m lstm97 report cerg`` rebuilds them from ``trials.csv``.
 """
 from __future__ import annotations
 
@@ -209,6 +209,19 @@ def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, .
     write_atomic(folder / "summary.csv", summary.to_csv(index=False))
     write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
     write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    _figure(folder, trials, rows)
+
+
+def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...]) -> None:
+    """``test_lengths.png`` beside the table (written to a temporary name, then renamed)."""
+    if not len(trials):
+        return
+    from lstm97.plots import cerg_figure, close
+    fig = cerg_figure(trials, [r.label for r in rows if r.run])
+    tmp = folder / f".test_lengths.{os.getpid()}.png"
+    fig.savefig(tmp, dpi=120)
+    close(fig)
+    os.replace(tmp, folder / "test_lengths.png")
 
 
 def rebuild(out: Path) -> None:
@@ -231,6 +244,7 @@ def rebuild(out: Path) -> None:
     write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
     write_atomic(folder / "summary.csv", summary.to_csv(index=False))
     write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    _figure(folder, trials, rows)
     print(f"cerg: {folder / 'summary.md'}")
 
 

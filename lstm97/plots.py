@@ -225,6 +225,31 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     return {"success_heatmap.png": fig}
 
 
+def cerg_figure(trials: pd.DataFrame, labels: list[str]):
+    """The continual Reber grammar: each net's mean error-free test-stream length at its last test (log
+    scale), perfect nets filled, Gers et al.'s 1,000-symbol line between "good" and "rest"."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    rng = np.random.default_rng(0)
+    for x, label in enumerate(labels):
+        got = trials[trials["row"] == label]
+        if got.empty:
+            continue
+        y = np.maximum(got["test_mean_length"].to_numpy(float), 1.0)
+        solved = got["solved"].astype(bool).to_numpy()
+        xs = x + rng.uniform(-0.15, 0.15, len(y))
+        ax.scatter(xs[solved], y[solved], color="tab:green", s=22, label="perfect" if x == 0 else None)
+        ax.scatter(xs[~solved], y[~solved], facecolors="none", edgecolors="tab:blue", s=22,
+                   label="not perfect" if x == 0 else None)
+    ax.axhline(1000, color="tab:gray", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(labels)), [label.replace(" with ", "\nwith ") for label in labels], fontsize=7)
+    ax.set_ylabel("mean error-free test-stream length")
+    ax.set_title("Continual embedded Reber grammar: every net's last test", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 def close(fig) -> None:
     plt.close(fig)
 

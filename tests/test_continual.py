@@ -245,6 +245,7 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     assert len(first) == 2 * sum(r.run for r in rows)
     summary = (tmp_path / "cerg" / "summary.md").read_text()
     assert "74 % (7,441)" in summary and "not run: when the rate decays is not stated" in summary
+    assert (tmp_path / "cerg" / "test_lengths.png").stat().st_size > 0
     jobs = sorted((tmp_path / "cerg" / "jobs").glob("*.json"))
     assert len(jobs) == 4
     kept = {p: json.loads(p.read_text())["finished"] for p in jobs[1:]}
