@@ -71,8 +71,8 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
             records.append(record)
     trials = pd.DataFrame([net for r in records for net in r["nets"]])
     first = next((r for r in rows if r.run), rows[0])
-    meta = {"command": command, "jobs_made_by": _commands(out / "cerg", command), "seed": seed, "quick": quick, "max_streams": first.max_streams,
-            "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
+    meta = {"command": command, "jobs_made_by": _commands(out / "cerg", command), "seed": seed, "quick": quick,
+            "max_streams": first.max_streams, "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
             "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
             **{k: v for k, v in (records[0] if records else {}).items()
                if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
@@ -187,19 +187,6 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _jobs_meta(folder: Path, labels: set[str]) -> dict:
-    """Commit, finish time and training time of each job file behind the table."""
-    jobs = {}
-    for path in sorted((folder / "jobs").glob("*.json")):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if record.get("label") in labels:
-            jobs[record["label"]] = {k: record.get(k) for k in ("commit", "finished", "wall_s")}
-    return jobs
-
-
 def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict) -> None:
     from lstm97.sweep import write_atomic
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,7 +212,7 @@ def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...]) 
 
 
 def rebuild(out: Path) -> None:
-    """``python -m lstm97 report cerg``: the tables again from the committed trials.csv and meta.json."""
+    """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json."""
     from experiments.cerg import ROWS
     folder = out / "cerg"
     if not (folder / "trials.csv").exists():
@@ -233,15 +220,11 @@ def rebuild(out: Path) -> None:
     try:
         trials = pd.read_csv(folder / "trials.csv")
         meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-        if "jobs" not in meta:                          # tables made before the jobs were listed
-            meta = {k: v for k, v in meta.items() if k not in ("wall_s", "finished", "commit", "jobs_wall_s")}
-            meta.update(jobs=_jobs_meta(folder, set(trials["row"])), train_len=100_000)
         rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
         summary = summarise(trials, rows)
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
     from lstm97.sweep import write_atomic
-    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
     write_atomic(folder / "summary.csv", summary.to_csv(index=False))
     write_atomic(folder / "summary.md", summary_markdown(summary, meta))
     _figure(folder, trials, rows)
