@@ -17,6 +17,7 @@ from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
 CELLS = ("lstm1997", "forget_lstm", "peephole_lstm", "vanilla_lstm", "gru", "elman")
 RATE_FACTORS = (0.1, 0.3, 1.0, 3.0)
 TRIALS = 10
+PACK_RATES = True        # the 4 rates of a (row, cell) train side by side in one 40-trial batch (same numbers)
 SOURCES = ("exp1", "exp2", "exp3", "exp4", "exp5", "exp6")
 
 

@@ -171,7 +171,7 @@ def cmd_describe(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from lstm97.experiments import quick, rows_of
+    from lstm97.experiments import packs_rates, quick, rows_of
     from lstm97.sweep import run_sweep
     if args.experiment == "cerg":
         return run_cerg(args)
@@ -187,7 +187,8 @@ def cmd_run(args) -> int:
     check_writable(out)
     workers = args.workers or min(os.cpu_count() or 1, 2)
     start = time.time()
-    records = run_sweep(selected, out, seed=args.seed, trials=args.trials, workers=workers, backend=args.backend)
+    records = run_sweep(selected, out, seed=args.seed, trials=args.trials, workers=workers, backend=args.backend,
+                        pack=packs_rates(args.experiment))
     from lstm97.report import write_report
     write_report(args.experiment, out, rows, seed=args.seed, trials=args.trials,
                  command=" ".join(["python -m lstm97"] + args.argv), wall_s=time.time() - start, quick=args.quick)

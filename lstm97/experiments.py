@@ -26,6 +26,12 @@ def rows_of(name: str, variants: bool = True, quick: bool = False) -> tuple[Row,
     return rows + (getattr(module, "VARIANTS", ()) if variants else ())
 
 
+def packs_rates(name: str) -> bool:
+    """Whether the experiment's rows that differ only in their learning rate train in one batch
+    (``sweep.batches``): its module's ``PACK_RATES``."""
+    return bool(getattr(importlib.import_module(EXPERIMENTS[name]), "PACK_RATES", False))
+
+
 def quick(row: Row) -> Row:
     """The same pipeline at small budgets: 2 trials, cap 1,000 sequences, success after 100 in a row (exps 4-6:
     the recent window 100 with the paper's thresholds; exps 1, 3: checks every 250), 256 test sequences."""

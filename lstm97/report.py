@@ -206,7 +206,7 @@ def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, t
     write_atomic(folder / "trials.csv", frame.to_csv(index=False, float_format="%.6g"))
     meta = {"command": command, "quick": quick, "seed": seed, "trials": trials, "date": time.strftime("%Y-%m-%d"),
             "wall_s": None if wall_s is None else round(wall_s, 1),
-            "jobs_wall_s_total": round(sum(rec["wall_s"] for rec in records), 1),
+            "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),
             "job_wall_s": {rec["label"]: rec["wall_s"] for rec in records},
             "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
     write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")

@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 
 from lstm97 import bench
-from lstm97.train import make_train, train_row, trial_keys
+from lstm97.sweep import job_path, run_sweep
+from lstm97.train import make_train, train_row, train_rows, trial_keys
 from tests.test_train import TINY, _numbers
+
+# a learning-rate sweep of one row (the comparison's × 0.3, 1, 3): rows that differ only in their rate
+RATES = tuple(TINY.scaled(label=f"tiny lr {lr}", learning_rate=lr, cap=1500, chunk=250) for lr in (0.15, 0.5, 1.5))
 
 
 def test_bench_computes_what_the_trainer_computes():
@@ -37,6 +41,48 @@ def test_trials_sharded_over_devices_give_the_same_numbers(engine):
     single = train_row(row, seed=0, shard=False)
     assert len(sharded) == 3
     assert _numbers(sharded) == _numbers(single)
+
+
+def test_rates_packed_in_one_batch_give_each_rows_own_numbers():
+    """train_rows puts the rows' trials side by side with the rate in each trial's state; every trial must
+    come out as train_row (optax.sgd with the row's rate as a constant) makes it, bit for bit."""
+    packed = train_rows(list(RATES), seed=0)
+    singles = [train_row(row, seed=0) for row in RATES]
+    assert [len(p) for p in packed] == [3, 3, 3]
+    assert [_numbers(p) for p in packed] == [_numbers(s) for s in singles]
+    assert len({t["final_error"] for p in packed for t in p}) == 9        # nine distinct trials
+    with pytest.raises(ValueError, match="differ only in their learning rate"):
+        train_rows([RATES[0], RATES[1].scaled(cap=999)])
+
+
+def test_a_packed_batch_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path):
+    reference = train_rows(list(RATES), seed=0, trials=2)
+    ckpt = tmp_path / "pack.ckpt.npz"
+    calls = []
+
+    def stop_after_two_chunks(done, budget):
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt          # killed mid-row, after the second chunk's checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        train_rows(list(RATES), seed=0, trials=2, progress=stop_after_two_chunks, checkpoint=ckpt,
+                   checkpoint_s=0.0)
+    assert ckpt.exists()
+    seen = []
+    resumed = train_rows(list(RATES), seed=0, trials=2, checkpoint=ckpt, progress=lambda d, b: seen.append(d))
+    assert seen[0] > calls[0]                 # it went on from the checkpoint, not from the start
+    assert [_numbers(p) for p in resumed] == [_numbers(r) for r in reference]
+    assert not ckpt.exists()
+
+
+def test_a_packed_sweep_writes_one_job_file_per_row(tmp_path):
+    records = run_sweep(RATES, tmp_path, show=False, pack=True, trials=2)
+    for row, record in zip(RATES, records):
+        saved = json.loads(job_path(tmp_path, row).read_text())
+        assert saved["pack_size"] == 3 and saved["label"] == row.label
+        assert _numbers(saved["trials"]) == _numbers(train_row(row, seed=0, trials=2))
+    assert run_sweep(RATES, tmp_path, show=False, pack=True, trials=2) == records     # all loaded, none rerun
 
 
 def test_bench_cli_json_and_bad_input():
