@@ -58,8 +58,11 @@ def provenance() -> dict:
         if dirty:
             commit += "+dirty"
     except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"commit": commit, "python": platform.python_version(), "jax": jax.__version__,
+        commit = ""
+    source = "git"
+    if commit in ("", "unknown"):       # a copy of the tree without .git (a lent machine, a cluster's rsync)
+        commit, source = os.environ.get("LSTM97_COMMIT", "unknown"), "$LSTM97_COMMIT"
+    return {"commit": commit, "commit_from": source, "python": platform.python_version(), "jax": jax.__version__,
             "jaxlib": getattr(jax.lib, "__version__", jax.__version__), "optax": optax.__version__,
             "numpy": numpy.__version__, "device": str(jax.devices()[0]), "machine": platform.machine(),
             "cpus": os.cpu_count()}
