@@ -207,7 +207,8 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     """Heat map of success rates (best learning rate per paper row and cell)."""
     from experiments.compare import CELLS
-    from lstm97.report import comparison_grid, summarise
+    from lstm97.compare_report import comparison_grid
+    from lstm97.report import summarise
     grid = comparison_grid(summarise(trials, rows))
     grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:

@@ -134,61 +134,9 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
     write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
                                                  {"experiment": experiment, **meta}))
     if experiment == "compare":
-        write_atomic(folder / "README.md", comparison_page(summary, meta))
+        from lstm97.compare_report import comparison_page
+        write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg"))
     return summary
-
-
-def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
-    """One line per (paper row, cell): the learning rate with the most successes (then the fewest mean
-    sequences), with its numbers; labels are ``"<exp> <row> | <cell> | lr x<factor>"``."""
-    parts = summary["row"].str.split(" | ", regex=False, expand=True)
-    frame = summary.assign(paper_row=parts[0], cell_kind=parts[1], factor=parts[2])
-    frame = frame[frame["trials"] > 0]
-    if frame.empty:
-        return frame
-    frame = frame.sort_values(["successes", "mean_sequences"], ascending=[False, True], na_position="last")
-    best = frame.groupby(["paper_row", "cell_kind"], sort=False).head(1)
-    return best.sort_values(["paper_row", "cell_kind"])
-
-
-def comparison_page(summary: pd.DataFrame, meta: dict) -> str:
-    """``results/compare/README.md``: paper rows × cells, best learning rate of each."""
-    from experiments.compare import CELLS
-    grid = comparison_grid(summary)
-    lines = ["# Every cell on every row of the paper", "",
-             f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}`. Each cell: successes of "
-             "its trials at the best of the learning rates tried (the row's rate × 0.1, 0.3, 1, 3; the rate in "
-             "brackets), with the exact 95 % interval, then the median sequences to success. Every rate's line is "
-             "in `summary.md`; the weight count of each net in its note.", ""]
-    if grid.empty:
-        return "\n".join(lines + ["No finished rows yet."]) + "\n"
-    lines += ["| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
-    for paper_row, group in grid.groupby("paper_row", sort=False):
-        cells = []
-        for kind in CELLS:
-            hit = group[group["cell_kind"] == kind]
-            if hit.empty:
-                cells.append("–")
-                continue
-            r = hit.iloc[0]
-            median = "" if pd.isna(r.median_sequences) else f", {r.median_sequences:,.0f}"
-            cells.append(f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%] "
-                         f"({r.factor}){median}")
-        lines.append(f"| {paper_row} | " + " | ".join(cells) + " |")
-    ablations = grid[grid["cell_kind"].str.contains("[", regex=False)]
-    if not ablations.empty:
-        lines += ["", "## Ablations of the 1997 design (paper's rate)", "",
-                  "| paper row | ablation | ours | the 1997 net (paper's rate) |", "|---|---|---|---|"]
-        for r in ablations.itertuples():
-            base = grid[(grid["paper_row"] == r.paper_row) & (grid["cell_kind"] == "lstm1997")]
-            ref = "–" if base.empty else f"{base.iloc[0].successes}/{base.iloc[0].trials}"
-            median = "" if pd.isna(r.median_sequences) else f", median {r.median_sequences:,.0f}"
-            lines.append(f"| {r.paper_row} | {r.cell_kind.split('[')[1].rstrip(']')} | "
-                         f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%]{median} | {ref} |")
-    lines += ["", "## The forget gate's own experiment", "",
-              "The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), with their Table 2 "
-              "beside ours: `../cerg/summary.md` (`make cerg`)."]
-    return "\n".join(lines) + "\n"
 
 
 def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:

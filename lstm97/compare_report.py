@@ -1,0 +1,218 @@
+"""The comparison's page (issue 6): ``results/compare/README.md`` from the summary of every job.
+
+Rows of the summary are labelled ``"<exp> <paper row> | <cell> | lr x<factor>"``; ablations carry the cell
+``"lstm1997 [<ablation>]"``. A (paper row, cell) is finished when every rate tried for it has its trials. The
+page compares two nets by Fisher's exact test on their successes (two-sided); with 10 trials each, 0 of 10
+against 5 of 10 is the smallest gap that reaches p < 0.05. Nothing here trains: it reads the summary (and
+``../cerg/trials.csv`` for the continual task).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from scipy import stats
+
+ALPHA = 0.05
+BASE = "lstm1997"
+
+
+def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p of Fisher's exact test for k1 of n1 against k2 of n2 successes."""
+    return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
+
+
+def _split(summary: pd.DataFrame) -> pd.DataFrame:
+    parts = summary["row"].str.split(" | ", regex=False, expand=True)
+    return summary.assign(paper_row=parts[0], cell_kind=parts[1], factor=parts[2])
+
+
+def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
+    """One line per finished (paper row, cell): the learning rate with the most successes (then the fewest
+    mean sequences), with its numbers, and ``rates``, how many rates were tried."""
+    frame = _split(summary)
+    finished = frame.groupby(["paper_row", "cell_kind"], sort=False)["trials"].transform(lambda t: (t > 0).all())
+    frame = frame[finished.astype(bool)]
+    if frame.empty:
+        return frame.assign(rates=[])
+    rates = frame.groupby(["paper_row", "cell_kind"], sort=False)["factor"].transform("size")
+    frame = frame.assign(rates=rates)
+    frame = frame.sort_values(["successes", "mean_sequences"], ascending=[False, True], na_position="last")
+    best = frame.groupby(["paper_row", "cell_kind"], sort=False).head(1)
+    return best.sort_values(["paper_row", "cell_kind"])
+
+
+def _rate(r) -> str:
+    return f"{r.successes}/{r.trials} [{r.success_ci_low:.0f}–{r.success_ci_high:.0f}%]"
+
+
+def _cell_text(r) -> str:
+    median = "" if pd.isna(r.median_sequences) else f", {r.median_sequences:,.0f}"
+    return f"{_rate(r)} ({r.factor}){median}"
+
+
+def differences(grid: pd.DataFrame, cells: tuple[str, ...]) -> pd.DataFrame:
+    """Each cell against the 1997 net on every paper row where both finished: successes at the best rate of
+    each, and Fisher's p."""
+    out = []
+    for paper_row, group in grid.groupby("paper_row", sort=False):
+        base = group[group["cell_kind"] == BASE]
+        if base.empty:
+            continue
+        b = base.iloc[0]
+        for kind in cells:
+            hit = group[group["cell_kind"] == kind]
+            if kind == BASE or hit.empty:
+                continue
+            r = hit.iloc[0]
+            out.append({"paper_row": paper_row, "cell": kind, "k": r.successes, "n": r.trials, "cell_text": _cell_text(r),
+                        "base_k": b.successes, "base_n": b.trials, "base_text": _cell_text(b),
+                        "p": fisher_p(int(r.successes), int(r.trials), int(b.successes), int(b.trials))})
+    return pd.DataFrame(out, columns=["paper_row", "cell", "k", "n", "cell_text", "base_k", "base_n", "base_text", "p"])
+
+
+def ablation_effects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every finished ablation against the 1997 net at the paper's rate (× 1) on the same row."""
+    frame = _split(frame)
+    frame = frame[frame["trials"] > 0]
+    base = frame[(frame["cell_kind"] == BASE) & (frame["factor"] == "lr x1")].set_index("paper_row")
+    out = []
+    for r in frame[frame["cell_kind"].str.startswith(f"{BASE} [")].itertuples():
+        if r.paper_row not in base.index:
+            continue
+        b = base.loc[r.paper_row]
+        out.append({"paper_row": r.paper_row, "ablation": r.cell_kind.split("[", 1)[1].rstrip("]"),
+                    "text": _cell_text(r).replace(" (lr x1)", ""), "base_text": _cell_text(b).replace(" (lr x1)", ""),
+                    "k": r.successes, "base_k": b.successes,
+                    "p": fisher_p(int(r.successes), int(r.trials), int(b.successes), int(b.trials))})
+    return pd.DataFrame(out, columns=["paper_row", "ablation", "text", "base_text", "k", "base_k", "p"])
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _verdict(k: int, base_k: int, p: float, better: str, worse: str) -> str:
+    if p >= ALPHA:
+        return "no difference detected"
+    return better if k > base_k else worse
+
+
+def cerg_lines(folder: Path) -> list[str]:
+    """What the forget gate buys on the continual task, from ``cerg/trials.csv`` (if it exists)."""
+    path = folder / "trials.csv"
+    if not path.exists():
+        return ["Not run yet: `make cerg`."]
+    from lstm97.stats import success_interval
+    trials = pd.read_csv(path)
+    lines = ["| net | perfect | perfect or good (error-free test streams of 1,000 symbols or more) |",
+             "|---|---|---|"]
+    counts = {}
+    for label, got in trials.groupby("row", sort=False):
+        n = len(got)
+        perfect = int((got["outcome"] == "perfect").sum())
+        learned = int(got["outcome"].isin(["perfect", "good"]).sum())
+        counts[label] = (learned, n)
+        lo, hi = success_interval(perfect, n)
+        lo2, hi2 = success_interval(learned, n)
+        lines.append(f"| {label} | {perfect}/{n} [{lo:.0f}–{hi:.0f}%] | {learned}/{n} [{lo2:.0f}–{hi2:.0f}%] |")
+    lines.append("")
+    standard = counts.get("standard LSTM")
+    for label in ("LSTM with forget gates", "standard LSTM with external reset", "LSTM with state decay (0.9)"):
+        if standard and label in counts:
+            (k, n), (k0, n0) = counts[label], standard
+            lines.append(f"- {label} against the standard LSTM, perfect or good: {k}/{n} against {k0}/{n0} "
+                         f"(Fisher p = {_p(fisher_p(k, n, k0, n0))}).")
+    lines += ["", "Scale: see `../cerg/summary.md` (10 nets a row, at most 5,000,000 symbols each, against Gers et "
+              "al.'s 100 nets; nets stopped by the budget count as not perfect, so the perfect shares are lower "
+              "bounds)."]
+    return lines
+
+
+def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None = None) -> str:
+    """``results/compare/README.md``: the grid of paper rows × cells (best learning rate of each), what it
+    shows (each cell against the 1997 net; each ablation against it), the continual task, and the nets'
+    weight counts. Unfinished pairs are marked pending, and the findings use finished ones only."""
+    from experiments.compare import CELLS
+    frame = _split(summary)
+    jobs, done = len(frame), int((frame["trials"] > 0).sum())
+    grid = comparison_grid(summary)
+    paper_rows = list(dict.fromkeys(frame["paper_row"]))
+    complete = [p for p in paper_rows if set(grid.loc[grid["paper_row"] == p, "cell_kind"]) >= set(CELLS)]
+    lines = ["# Every cell on every row of the paper", "",
+             f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` (each job's own commit "
+             "is in `jobs/`). Each cell of the grid: successes at the best of the learning rates tried (the row's "
+             "rate × 0.1, 0.3, 1, 3; the best in brackets) with the exact 95 % interval, then the median sequences "
+             "to success. Every rate's line is in `summary.md`. Every net trains under the paper row's protocol: "
+             "online SGD with one sequence per update, the row's stopping rule, cap and test, 10 trials.", "",
+             f"**Status: {done} of {jobs} jobs finished; {len(complete)} of {len(paper_rows)} paper rows have every "
+             "cell at every rate.** Pending pairs are marked `pending`; `make compare` resumes them job by job. "
+             "The findings below use finished pairs only.", ""]
+    lines += ["## Success at the best learning rate", "",
+              "| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
+    for paper_row in paper_rows:
+        group = grid[grid["paper_row"] == paper_row]
+        cells = []
+        for kind in CELLS:
+            hit = group[group["cell_kind"] == kind]
+            cells.append("pending" if hit.empty else _cell_text(hit.iloc[0]))
+        lines.append(f"| {paper_row} | " + " | ".join(cells) + " |")
+
+    diffs = differences(grid, CELLS)
+    lines += ["", "## What the comparison shows", "",
+              "Each cell against the 1997 LSTM on the rows where both finished, at each one's best rate, by "
+              "Fisher's exact test (two-sided, p < 0.05). With 10 trials a side, only gaps of about 5 in 10 or "
+              "more reach it: \"no difference detected\" is not \"equal\". Taking each net's best of four rates "
+              "favours neither side: every net, the 1997 LSTM included, gets four.", "",
+              "| cell | rows compared | worse than the 1997 LSTM | better | no difference detected |",
+              "|---|---|---|---|---|"]
+    for kind in CELLS[1:]:
+        d = diffs[diffs["cell"] == kind]
+        worse = d[(d["p"] < ALPHA) & (d["k"] < d["base_k"])]
+        better = d[(d["p"] < ALPHA) & (d["k"] > d["base_k"])]
+        lines.append(f"| {kind} | {len(d)} | {len(worse)} | {len(better)} | {len(d) - len(worse) - len(better)} |")
+    significant = diffs[diffs["p"] < ALPHA]
+    for title, part in (("Rows where a cell fails and the 1997 LSTM succeeds (p < 0.05)",
+                         significant[significant["k"] < significant["base_k"]]),
+                        ("Rows where a cell succeeds and the 1997 LSTM fails (p < 0.05)",
+                         significant[significant["k"] > significant["base_k"]])):
+        lines += ["", f"### {title}", ""]
+        if part.empty:
+            lines.append("None among the finished rows.")
+            continue
+        lines += ["| paper row | cell | the cell | the 1997 LSTM | p |", "|---|---|---|---|---|"]
+        lines += [f"| {r.paper_row} | {r.cell} | {r.cell_text} | {r.base_text} | {_p(r.p)} |"
+                  for r in part.itertuples()]
+
+    effects = ablation_effects(summary)
+    lines += ["", "### Which ablations of the 1997 design matter", "",
+              "Each ablation at the paper's rate against the 1997 net at the paper's rate on the same row (Fisher's "
+              "exact test, two-sided).", ""]
+    if effects.empty:
+        lines.append("None finished yet.")
+    else:
+        lines += ["| ablation | rows | helps (p < 0.05) | hurts (p < 0.05) | no difference detected |",
+                  "|---|---|---|---|---|"]
+        for name, part in effects.groupby("ablation", sort=False):
+            sig = part[part["p"] < ALPHA]
+            helps, hurts = int((sig["k"] > sig["base_k"]).sum()), int((sig["k"] < sig["base_k"]).sum())
+            lines.append(f"| {name} | {len(part)} | {helps} | {hurts} | {len(part) - helps - hurts} |")
+        lines += ["", "| paper row | ablation | ablated | the 1997 net | p | reading |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r.paper_row} | {r.ablation} | {r.text} | {r.base_text} | {_p(r.p)} | "
+                  f"{_verdict(r.k, r.base_k, r.p, 'helps', 'hurts')} |" for r in effects.itertuples()]
+
+    lines += ["", "## The forget gate's own experiment", "",
+              "The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), their Table 2 beside "
+              "ours in `../cerg/summary.md` (`make cerg`).", ""]
+    lines += cerg_lines(cerg_folder) if cerg_folder is not None else ["Not run yet: `make cerg`."]
+
+    lines += ["", "## Weights of each net", "",
+              "The 1997 LSTM is the paper's net; every other cell has the size whose weight count is closest to it.",
+              "", "| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
+    for paper_row in paper_rows:
+        group = frame[frame["paper_row"] == paper_row]
+        weights = [group.loc[group["cell_kind"] == kind, "weights"] for kind in CELLS]
+        lines.append(f"| {paper_row} | " + " | ".join("–" if w.empty else f"{int(w.iloc[0]):,}" for w in weights)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
