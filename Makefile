@@ -54,12 +54,15 @@ tables: $(STAMP)
 	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \
 		$(BIN)/python -m lstm97 report $$e --out $(RESULTS) --no-figures || exit $$?; \
 		else echo "$$e: no $(RESULTS)/$$e/trials.csv yet (make $$e)"; fi; done
+	@if [ -f $(RESULTS)/compare/trials.csv ]; then \
+		$(BIN)/python -m lstm97 report compare --out $(RESULTS) --no-figures || exit $$?; fi
 	@if [ -f $(RESULTS)/cerg/trials.csv ]; then $(BIN)/python -m lstm97 report cerg --out $(RESULTS); fi
 
 figures: $(STAMP)
 	@for e in $(EXPERIMENTS); do if [ -f $(RESULTS)/$$e/trials.csv ]; then \
 		$(BIN)/python -m lstm97 report $$e --out $(RESULTS) || exit $$?; \
 		else echo "$$e: no $(RESULTS)/$$e/trials.csv yet (make $$e)"; fi; done
+	@if [ -f $(RESULTS)/compare/trials.csv ]; then $(BIN)/python -m lstm97 report compare --out $(RESULTS) || exit $$?; fi
 
 clean:
 	rm -rf $(VENV) results/quick .pytest_cache

@@ -84,3 +84,48 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
     assert "| exp2 | – | – | not run yet | pending | – |" in overview
     assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9.4, 99.2]), mean 1,500, median 1,500 | not reproduced |" in overview
     assert overview.count("| exp1 |") == 9        # five LSTM rows and four competitors
+
+
+def _compare_summary(lines):
+    """A comparison summary from (label, successes, trials, median) lines, as report.summarise makes it."""
+    from lstm97.stats import success_interval
+    out = []
+    for label, k, n, median in lines:
+        low, high = success_interval(k, n) if n else (float("nan"), float("nan"))
+        out.append({"row": label, "trials": n, "successes": k, "success_ci_low": low, "success_ci_high": high,
+                    "median_sequences": median, "mean_sequences": median, "weights": 93})
+    return pd.DataFrame(out)
+
+
+def test_fisher_p_matches_the_hand_computed_tables():
+    from lstm97.compare_report import fisher_p
+    # 0/10 against 5/10: P = C(10,5)·C(10,0)/C(20,5) = 252/15504 for the observed table, doubled by symmetry
+    assert abs(fisher_p(0, 10, 5, 10) - 2 * 252 / 15504) < 1e-12
+    assert fisher_p(3, 10, 3, 10) == 1.0
+    assert fisher_p(0, 10, 4, 10) > 0.05 > fisher_p(0, 10, 5, 10)    # the smallest gap that counts at 10 a side
+
+
+def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
+    from lstm97.compare_report import comparison_grid, comparison_page
+    nan = float("nan")
+    lines = [(f"exp4 T=100 | lstm1997 | lr x{f}", k, 10, m) for f, k, m in ((0.1, 0, nan), (1, 9, 5000.0))]
+    lines += [(f"exp4 T=100 | gru | lr x{f}", k, 10, m) for f, k, m in ((0.1, 1, 900.0), (1, 0, nan))]
+    lines += [("exp4 T=100 | elman | lr x0.1", 0, 0, nan), ("exp4 T=100 | elman | lr x1", 3, 10, 100.0)]
+    lines += [("exp4 T=100 | lstm1997 [full gradient] | lr x1", 9, 10, 7000.0),
+              ("exp4 T=100 | lstm1997 [no input-gate bias] | lr x1", 2, 10, 7000.0)]
+    summary = _compare_summary(lines)
+    grid = comparison_grid(summary)
+    assert set(grid["cell_kind"]) == {"lstm1997", "gru", "lstm1997 [full gradient]", "lstm1997 [no input-gate bias]"}
+    assert grid.set_index("cell_kind").loc["lstm1997", "factor"] == "lr x1"      # the best rate
+    trials = pd.DataFrame({"row": ["standard LSTM"] * 10 + ["LSTM with forget gates"] * 10,
+                           "outcome": ["rest"] * 10 + ["perfect"] * 6 + ["rest"] * 4})
+    (tmp_path / "cerg").mkdir()
+    trials.to_csv(tmp_path / "cerg" / "trials.csv", index=False)
+    page = comparison_page(summary, {"command": "test"}, tmp_path / "cerg")
+    assert "**Status: 7 of 8 jobs finished; 0 of 1 paper rows have every cell at every rate.**" in page
+    assert "| exp4 T=100 | 9/10 [55–100%] (lr x1), 5,000 | pending | pending | pending | 1/10 [0–45%] (lr x0.1), 900 | pending |" in page
+    assert "| exp4 T=100 | gru | 1/10 [0–45%] (lr x0.1), 900 | 9/10 [55–100%] (lr x1), 5,000 | 0.001 |" in page
+    assert "| gru | 1 | 1 | 0 | 0 |" in page and "| elman | 0 | 0 | 0 | 0 |" in page
+    assert "| full gradient | 1 | 0 | 0 | 1 |" in page and "| no input-gate bias | 1 | 0 | 1 | 0 |" in page
+    assert "| LSTM with forget gates | 6/10 [26–88%] | 6/10 [26–88%] |" in page
+    assert "perfect or good: 6/10 against 0/10 (Fisher p = 0.011)" in page
