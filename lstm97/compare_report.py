@@ -163,7 +163,9 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
               "Each cell against the 1997 LSTM on the rows where both finished, at each one's best rate, by "
               "Fisher's exact test (two-sided, p < 0.05). With 10 trials a side, only gaps of about 5 in 10 or "
               "more reach it: \"no difference detected\" is not \"equal\". Taking each net's best of four rates "
-              "favours neither side: every net, the 1997 LSTM included, gets four.", "",
+              "favours neither side: every net, the 1997 LSTM included, gets four. The tests are not corrected for "
+              "multiplicity: over 5 cells × 31 rows a few p < 0.05 come by chance alone, so a pattern across rows "
+              "says more than one row does.", "",
               "| cell | rows compared | worse than the 1997 LSTM | better | no difference detected |",
               "|---|---|---|---|---|"]
     for kind in CELLS[1:]:
@@ -207,7 +209,10 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
     lines += cerg_lines(cerg_folder) if cerg_folder is not None else ["Not run yet: `make cerg`."]
 
     lines += ["", "## Weights of each net", "",
-              "The 1997 LSTM is the paper's net; every other cell has the size whose weight count is closest to it.",
+              "The 1997 LSTM is the paper's net; every other cell has the size whose weight count is closest to it "
+              "(forget-gate and peephole LSTMs: 1-16 blocks of 1-4 cells; the rest: 1-64 units). The 1997, "
+              "forget-gate and peephole LSTMs learn by the truncated gradient, as in their papers; the vanilla "
+              "LSTM, the GRU and the Elman net by the full gradient (backpropagation through time).",
               "", "| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
     for paper_row in paper_rows:
         group = frame[frame["paper_row"] == paper_row]

@@ -385,7 +385,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
     finished_at = np.full(nets, np.nan)
     elapsed = 0.0
     if checkpoint is not None and checkpoint.exists():
-        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at, nets)
+        state, finished_at, elapsed, _ = _load_checkpoint(checkpoint, state, tag, finished_at, nets)
     start, saved = time.perf_counter() - elapsed, time.perf_counter()
     step = jax.jit(chunk, donate_argnums=0)
     while True:

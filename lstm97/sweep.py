@@ -61,7 +61,8 @@ def provenance() -> dict:
         commit = ""
     source = "git"
     if commit in ("", "unknown"):       # a copy of the tree without .git (a lent machine, a cluster's rsync)
-        commit, source = os.environ.get("LSTM97_COMMIT", "unknown"), "$LSTM97_COMMIT"
+        commit = os.environ.get("LSTM97_COMMIT", "unknown")
+        source = "$LSTM97_COMMIT (uncommitted changes unknown)" if commit != "unknown" else "none"
     return {"commit": commit, "commit_from": source, "python": platform.python_version(), "jax": jax.__version__,
             "jaxlib": getattr(jax.lib, "__version__", jax.__version__), "optax": optax.__version__,
             "numpy": numpy.__version__, "device": str(jax.devices()[0]), "machine": platform.machine(),
@@ -209,7 +210,7 @@ def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
     for row in rows:
         key = pack_key(row) if pack and packable(row) else f"alone {row.job}"
         groups.setdefault(key, []).append(row)
-    return sorted(groups.values(), key=lambda group: estimated_cost(group[0]))
+    return sorted(groups.values(), key=lambda group: sum(map(estimated_cost, group)))
 
 
 def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,

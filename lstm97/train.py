@@ -306,8 +306,13 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
     tag = np.array(("rates in state|" if rates is not None else "")
                    + "|".join(f"{r.fingerprint()}/{seed}/{trials}" for r in rows))
     elapsed = 0.0
+    # a trial's key moves on every chunk, also once it is done, and its final test draws from it: each row's
+    # test keys are taken when that row's last trial is done, as a run of the row alone ends there
+    test_keys, row_done = np.asarray(state.key)[:real].copy(), np.zeros(len(rows), bool)
     if checkpoint is not None and checkpoint.exists():
-        state, finished_at, elapsed = _load_checkpoint(checkpoint, state, tag, finished_at, real)
+        state, finished_at, elapsed, extra = _load_checkpoint(checkpoint, state, tag, finished_at, real)
+        if "row_done" in extra:
+            test_keys, row_done = extra["test_keys"], extra["row_done"]
     if sharding is not None:
         state = jax.device_put(state, sharding)
     start = time.perf_counter() - elapsed
@@ -319,15 +324,20 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         done = np.asarray(state.done)[:real]
         now = time.perf_counter() - start
         finished_at[done & np.isnan(finished_at)] = now
+        ended = ~row_done & done.reshape(len(rows), trials).all(axis=1)
+        if ended.any():
+            lane_ended = np.repeat(ended, trials)
+            test_keys[lane_ended] = np.asarray(state.key)[:real][lane_ended]
+            row_done |= ended
         if progress is not None:
             progress(int(np.asarray(state.seqs)[:real].sum()), budget)
         if checkpoint is not None and time.perf_counter() - saved > checkpoint_s and not done.all():
-            _save_checkpoint(checkpoint, state, tag, finished_at, now, real)
+            _save_checkpoint(checkpoint, state, tag, finished_at, now, real, test_keys=test_keys, row_done=row_done)
             saved = time.perf_counter()
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     state = jax.tree.map(lambda leaf: np.asarray(leaf)[:real], state)
-    tests = final_test(row, state, row.test_sequences) if row.test_sequences else {}
+    tests = final_test(row, state._replace(key=test_keys), row.test_sequences) if row.test_sequences else {}
     out = []
     for i, r in enumerate(rows):
         part = slice(i * trials, (i + 1) * trials)
@@ -337,31 +347,35 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
 
 
 def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at: np.ndarray,
-                     elapsed: float, trials: int) -> None:
-    """The real trials only (not the padding lanes), so a run on another number of devices resumes too."""
+                     elapsed: float, trials: int, **extra: np.ndarray) -> None:
+    """The real trials only (not the padding lanes), so a run on another number of devices resumes too;
+    ``extra``: more arrays to keep (the packed rows' test keys)."""
     leaves = {f"leaf{i}": np.asarray(leaf)[:trials] for i, leaf in enumerate(jax.tree.leaves(state))}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, tag=tag, finished_at=finished_at, elapsed=np.array(elapsed), **leaves)
+        np.savez(f, tag=tag, finished_at=finished_at, elapsed=np.array(elapsed), **leaves,
+                 **{f"extra_{k}": v for k, v in extra.items()})
     os.replace(tmp, path)
 
 
-def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray,
-                     finished_at: np.ndarray, trials: int) -> tuple[TrialState, np.ndarray, float]:
+def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray, finished_at: np.ndarray,
+                     trials: int) -> tuple[TrialState, np.ndarray, float, dict]:
     """The saved state if it belongs to this row, seed and trial count; else the fresh one. Padding lanes
     beyond ``trials`` start afresh (their results are never used)."""
     leaves, treedef = jax.tree.flatten(fresh)
     try:
         with np.load(path) as saved:
             if str(saved["tag"]) != str(tag):
-                return fresh, finished_at, 0.0
+                return fresh, finished_at, 0.0, {}
             loaded = [jnp.concatenate([jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype), leaf[trials:]])
                       for i, leaf in enumerate(leaves)]
             if any(a.shape != b.shape for a, b in zip(loaded, leaves)):
-                return fresh, finished_at, 0.0
-            return jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"])
+                return fresh, finished_at, 0.0, {}
+            extra = {k[len("extra_"):]: saved[k].copy() for k in saved.files if k.startswith("extra_")}
+            return (jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"]),
+                    extra)
     except (OSError, ValueError, KeyError):
-        return fresh, finished_at, 0.0
+        return fresh, finished_at, 0.0, {}
 
 
 def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: dict | None = None) -> list[dict]:

@@ -14,7 +14,9 @@ from lstm97.train import make_train, train_row, train_rows, trial_keys
 from tests.test_train import TINY, _numbers
 
 # a learning-rate sweep of one row (the comparison's × 0.3, 1, 3): rows that differ only in their rate
-RATES = tuple(TINY.scaled(label=f"tiny lr {lr}", learning_rate=lr, cap=1500, chunk=250) for lr in (0.15, 0.5, 1.5))
+# (with a final test of 256 sequences, whose stream starts from each trial's key when its row ends)
+RATES = tuple(TINY.scaled(label=f"tiny lr {lr}", learning_rate=lr, cap=1500, chunk=250, test_sequences=256)
+              for lr in (0.15, 0.5, 1.5))
 
 
 def test_bench_computes_what_the_trainer_computes():
@@ -51,6 +53,9 @@ def test_rates_packed_in_one_batch_give_each_rows_own_numbers():
     assert [len(p) for p in packed] == [3, 3, 3]
     assert [_numbers(p) for p in packed] == [_numbers(s) for s in singles]
     assert len({t["final_error"] for p in packed for t in p}) == 9        # nine distinct trials
+    assert len({t["test_mean_error"] for p in packed for t in p}) == 9
+    ends = [max(t["presented"] for t in p) for p in packed]
+    assert len(set(ends)) > 1           # the rows end at different chunks: their test keys are taken apart
     with pytest.raises(ValueError, match="differ only in their learning rate"):
         train_rows([RATES[0], RATES[1].scaled(cap=999)])
 
