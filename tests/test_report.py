@@ -129,3 +129,5 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
     assert "| full gradient | 1 | 0 | 0 | 1 |" in page and "| no input-gate bias | 1 | 0 | 1 | 0 |" in page
     assert "| LSTM with forget gates | 6/10 [26–88%] | 6/10 [26–88%] |" in page
     assert "perfect or good: 6/10 against 0/10 (Fisher p = 0.011)" in page
+    (tmp_path / "cerg" / "trials.csv").write_text("net,solved\n0,True\n")            # another file's columns
+    assert "has no `row` and `outcome` columns" in comparison_page(summary, {}, tmp_path / "cerg")
