@@ -12,6 +12,7 @@ that differ only in their rate train in one batch (``train.train_rows``), each s
 """
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -67,6 +68,13 @@ def provenance() -> dict:
             "jaxlib": getattr(jax.lib, "__version__", jax.__version__), "optax": optax.__version__,
             "numpy": numpy.__version__, "device": str(jax.devices()[0]), "machine": platform.machine(),
             "cpus": os.cpu_count()}
+
+
+@functools.lru_cache(maxsize=1)
+def code_provenance() -> dict:
+    """``provenance()`` once per process, when its worker starts: a long run's modules are those it imported
+    at its start, whatever is committed or edited while it runs."""
+    return provenance()
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -177,7 +185,7 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
         bar.n = done
         bar.refresh()
 
-    made_by = provenance()           # before training: the code that runs is the code at the start
+    made_by = code_provenance()      # the code this process runs: the tree when it first trained
     start = time.time()
     ckpt = job_path(out, rows[0]).with_suffix(".pack.ckpt.npz" if pack else ".ckpt.npz")
     options = dict(seed=seed, trials=trials, progress=progress, checkpoint=ckpt,
@@ -219,6 +227,7 @@ def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: in
     together); returns how many this worker trained."""
     from lstm97.train import enable_compilation_cache, packable
     enable_compilation_cache()
+    code_provenance()                                  # pinned before the first job starts
     done = 0
     for group in batches(rows, pack):
         n = group[0].trials if trials is None else trials
