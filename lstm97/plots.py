@@ -205,7 +205,8 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 
 
 def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
-    """Heat map of success rates (best learning rate per paper row and cell)."""
+    """Heat map of success rates (best learning rate per paper row and cell), each square labelled with its
+    successes; pairs not finished yet stay grey."""
     from experiments.compare import CELLS
     from lstm97.compare_report import comparison_grid
     from lstm97.report import summarise
@@ -213,16 +214,22 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:
         return {}
-    paper_rows = list(dict.fromkeys(grid["paper_row"]))
+    paper_rows = list(dict.fromkeys(row.label.split(" | ")[0] for row in rows))
     matrix = np.full((len(paper_rows), len(CELLS)), np.nan)
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(paper_rows) + 1.6))
     for r in grid.itertuples():
-        matrix[paper_rows.index(r.paper_row), CELLS.index(r.cell_kind)] = r.success_pct
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(paper_rows) + 1.5))
-    image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+        y, x = paper_rows.index(r.paper_row), CELLS.index(r.cell_kind)
+        matrix[y, x] = r.success_pct
+        ax.text(x, y, f"{r.successes}/{r.trials}", ha="center", va="center", fontsize=6,
+                color="black" if r.success_pct > 60 else "white")
+    ax.imshow(np.isnan(matrix), cmap="Greys", vmin=0, vmax=4, aspect="auto")      # pending: light grey
+    image = ax.imshow(np.ma.masked_invalid(matrix), cmap="viridis", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(len(CELLS)), CELLS, rotation=30, fontsize=8)
     ax.set_yticks(range(len(paper_rows)), paper_rows, fontsize=7)
     fig.colorbar(image, ax=ax, label="% trials successful (best rate)")
-    ax.set_title("Every cell on every paper row", fontsize=10)
+    ax.set_title(f"Every cell on every paper row ({int(np.isfinite(matrix).sum())} of {matrix.size} finished; "
+                 "grey: pending)", fontsize=9)
+    fig.tight_layout()
     return {"success_heatmap.png": fig}
 
 
