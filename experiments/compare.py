@@ -71,7 +71,7 @@ def _ablations(sources=None):
     """Issue 6's ablations of the 1997 design, each on the rows where the paper says it matters, at the
     paper's rate and 10 trials: the full gradient instead of the truncated one (all rows of exps 1, 4 and 6a);
     no output gates (exp 1: "output gates were needed for fast learning"); no input-gate bias (exps 3, 4, 6:
-    the remedy for state drift); per-step weight updates (exp 1; exps 2a/2b have their pilots in exp 2)."""
+    the remedy for state drift); per-step weight updates (exps 1, 2a and 2b)."""
     for row in sources or paper_rows():
         arch = row.arch
         ablations = []
@@ -79,6 +79,7 @@ def _ablations(sources=None):
             ablations.append(("full gradient", dict(arch=replace(arch, truncated=False))))
         if row.experiment == "exp1":
             ablations.append(("no output gate", dict(arch=replace(arch, output_gate=False, out_gate_bias=None))))
+        if row.experiment == "exp1" or row.task_name in ("exp2a", "exp2b"):
             ablations.append(("per-step updates", dict(updates="step")))
         if row.experiment in ("exp3", "exp4", "exp6") and arch.in_gate_bias is not None:
             ablations.append(("no input-gate bias", dict(arch=replace(arch, in_gate_bias=None))))
