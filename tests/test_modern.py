@@ -160,11 +160,13 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
     kinds = {r.label.split("[")[1].split("]")[0] for r in ablations}
     assert kinds == {"full gradient", "no output gate", "per-step updates", "no input-gate bias"}
     assert all(not r.arch.truncated for r in ablations if "full gradient" in r.label)
+    per_step = {r.label.split(" | ")[0].split()[1] for r in ablations if "per-step" in r.label}
+    assert per_step == {"LSTM", "2a", "2b"}          # the issue: exps 1, 2a and 2b
     by_label = {r.label: r for r in ROWS}
     exp4 = next(r for r in papers if r.experiment == "exp4" and r.label == "T=100")
     for kind in CELLS:
         row = by_label[f"exp4 T=100 | {kind} | lr x1"]
         assert row.learning_rate == exp4.learning_rate and row.criterion == exp4.criterion
         assert row.cap == exp4.cap and row.trials == 10 and row.task == exp4.task
-        assert abs(row.weights - 93) <= 93 * 0.5, (kind, row.weights)
+        assert abs(row.weights - 93) <= 93 * 0.1, (kind, row.weights)        # 85-97 for the paper's 93
     assert by_label["exp4 T=100 | lstm1997 | lr x0.1"].learning_rate == 0.05
