@@ -72,20 +72,22 @@ def differences(grid: pd.DataFrame, cells: tuple[str, ...]) -> pd.DataFrame:
 
 
 def ablation_effects(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every finished ablation against the 1997 net at the paper's rate (× 1) on the same row."""
+    """Every finished variant ``"<cell> [<change>]"`` (the 1997 net's ablations, the forget-bias variants)
+    against the same cell at the paper's rate (× 1) on the same row."""
     frame = _split(frame)
     frame = frame[frame["trials"] > 0]
-    base = frame[(frame["cell_kind"] == BASE) & (frame["factor"] == "lr x1")].set_index("paper_row")
+    base = frame[frame["factor"] == "lr x1"].set_index(["paper_row", "cell_kind"])
     out = []
-    for r in frame[frame["cell_kind"].str.startswith(f"{BASE} [")].itertuples():
-        if r.paper_row not in base.index:
+    for r in frame[frame["cell_kind"].str.contains(" [", regex=False)].itertuples():
+        cell, change = r.cell_kind.split(" [", 1)
+        if (r.paper_row, cell) not in base.index:
             continue
-        b = base.loc[r.paper_row]
-        out.append({"paper_row": r.paper_row, "ablation": r.cell_kind.split("[", 1)[1].rstrip("]"),
+        b = base.loc[(r.paper_row, cell)]
+        out.append({"paper_row": r.paper_row, "cell": cell, "ablation": change.rstrip("]"),
                     "text": _cell_text(r).replace(" (lr x1)", ""), "base_text": _cell_text(b).replace(" (lr x1)", ""),
                     "k": r.successes, "base_k": b.successes,
                     "p": fisher_p(int(r.successes), int(r.trials), int(b.successes), int(b.trials))})
-    return pd.DataFrame(out, columns=["paper_row", "ablation", "text", "base_text", "k", "base_k", "p"])
+    return pd.DataFrame(out, columns=["paper_row", "cell", "ablation", "text", "base_text", "k", "base_k", "p"])
 
 
 def _p(p: float) -> str:
@@ -192,21 +194,25 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
                   for r in part.itertuples()]
 
     effects = ablation_effects(summary)
-    lines += ["", "### Which ablations of the 1997 design matter", "",
-              "Each ablation at the paper's rate against the 1997 net at the paper's rate on the same row (Fisher's "
-              "exact test, two-sided).", ""]
-    if effects.empty:
-        lines.append("None finished yet.")
-    else:
-        lines += ["| ablation | rows | helps (p < 0.05) | hurts (p < 0.05) | no difference detected |",
-                  "|---|---|---|---|---|"]
-        for name, part in effects.groupby("ablation", sort=False):
-            sig = part[part["p"] < ALPHA]
+    for title, part, against in (
+            ("Which ablations of the 1997 design matter", effects[effects["cell"] == BASE], "the 1997 net"),
+            ("The forget gate's initial bias: +5 instead of +1", effects[effects["cell"] != BASE], "bias +1")):
+        lines += ["", f"### {title}", "",
+                  f"Each variant at the paper's rate against the same net at the paper's rate ({against}) on the "
+                  "same row (Fisher's exact test, two-sided).", ""]
+        if part.empty:
+            lines.append("None finished yet.")
+            continue
+        lines += ["| change | net | rows | helps (p < 0.05) | hurts (p < 0.05) | no difference detected |",
+                  "|---|---|---|---|---|---|"]
+        for (name, cell), group in part.groupby(["ablation", "cell"], sort=False):
+            sig = group[group["p"] < ALPHA]
             helps, hurts = int((sig["k"] > sig["base_k"]).sum()), int((sig["k"] < sig["base_k"]).sum())
-            lines.append(f"| {name} | {len(part)} | {helps} | {hurts} | {len(part) - helps - hurts} |")
-        lines += ["", "| paper row | ablation | ablated | the 1997 net | p | reading |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r.paper_row} | {r.ablation} | {r.text} | {r.base_text} | {_p(r.p)} | "
-                  f"{_verdict(r.k, r.base_k, r.p, 'helps', 'hurts')} |" for r in effects.itertuples()]
+            lines.append(f"| {name} | {cell} | {len(group)} | {helps} | {hurts} | {len(group) - helps - hurts} |")
+        lines += ["", f"| paper row | net | change | changed | {against} | p | reading |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.paper_row} | {r.cell} | {r.ablation} | {r.text} | {r.base_text} | {_p(r.p)} | "
+                  f"{_verdict(r.k, r.base_k, r.p, 'helps', 'hurts')} |" for r in part.itertuples()]
 
     lines += ["", "## The forget gate's own experiment", "",
               "The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), their Table 2 beside "

@@ -158,7 +158,9 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
     assert {r.label for r in QUICK_ROWS} <= {r.label for r in ROWS}
     assert all(r.label.endswith("lr x1") for r in QUICK_ROWS)
     kinds = {r.label.split("[")[1].split("]")[0] for r in ablations}
-    assert kinds == {"full gradient", "no output gate", "per-step updates", "no input-gate bias"}
+    assert kinds == {"full gradient", "no output gate", "per-step updates", "no input-gate bias", "forget bias 5"}
+    variants = [r for r in ablations if "forget bias" in r.label]
+    assert len(variants) == 7 * 3 and all(r.arch.forget_bias == 5.0 for r in variants)
     assert all(not r.arch.truncated for r in ablations if "full gradient" in r.label)
     per_step = {r.label.split(" | ")[0].split()[1] for r in ablations if "per-step" in r.label}
     assert per_step == {"LSTM", "2a", "2b"}          # the issue: exps 1, 2a and 2b

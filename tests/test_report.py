@@ -112,21 +112,28 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
     lines += [(f"exp4 T=100 | gru | lr x{f}", k, 10, m) for f, k, m in ((0.1, 1, 900.0), (1, 0, nan))]
     lines += [("exp4 T=100 | elman | lr x0.1", 0, 0, nan), ("exp4 T=100 | elman | lr x1", 3, 10, 100.0)]
     lines += [("exp4 T=100 | lstm1997 [full gradient] | lr x1", 9, 10, 7000.0),
-              ("exp4 T=100 | lstm1997 [no input-gate bias] | lr x1", 2, 10, 7000.0)]
+              ("exp4 T=100 | lstm1997 [no input-gate bias] | lr x1", 2, 10, 7000.0),
+              ("exp4 T=100 | forget_lstm | lr x1", 0, 10, nan),
+              ("exp4 T=100 | forget_lstm [forget bias 5] | lr x1", 8, 10, 3000.0)]
     summary = _compare_summary(lines)
     grid = comparison_grid(summary)
-    assert set(grid["cell_kind"]) == {"lstm1997", "gru", "lstm1997 [full gradient]", "lstm1997 [no input-gate bias]"}
+    assert set(grid["cell_kind"]) == {"lstm1997", "gru", "forget_lstm", "lstm1997 [full gradient]",
+                                      "lstm1997 [no input-gate bias]", "forget_lstm [forget bias 5]"}
     assert grid.set_index("cell_kind").loc["lstm1997", "factor"] == "lr x1"      # the best rate
     trials = pd.DataFrame({"row": ["standard LSTM"] * 10 + ["LSTM with forget gates"] * 10,
                            "outcome": ["rest"] * 10 + ["perfect"] * 6 + ["rest"] * 4})
     (tmp_path / "cerg").mkdir()
     trials.to_csv(tmp_path / "cerg" / "trials.csv", index=False)
     page = comparison_page(summary, {"command": "test"}, tmp_path / "cerg")
-    assert "**Status: 7 of 8 jobs finished; 0 of 1 paper rows have every cell at every rate.**" in page
-    assert "| exp4 T=100 | 9/10 [55–100%] (lr x1), 5,000 | pending | pending | pending | 1/10 [0–45%] (lr x0.1), 900 | pending |" in page
+    assert "**Status: 9 of 10 jobs finished; 0 of 1 paper rows have every cell at every rate.**" in page
+    assert ("| exp4 T=100 | 9/10 [55–100%] (lr x1), 5,000 | 0/10 [0–31%] (lr x1) | pending | pending | "
+            "1/10 [0–45%] (lr x0.1), 900 | pending |") in page
     assert "| exp4 T=100 | gru | 1/10 [0–45%] (lr x0.1), 900 | 9/10 [55–100%] (lr x1), 5,000 | 0.001 |" in page
     assert "| gru | 1 | 1 | 0 | 0 |" in page and "| elman | 0 | 0 | 0 | 0 |" in page
-    assert "| full gradient | 1 | 0 | 0 | 1 |" in page and "| no input-gate bias | 1 | 0 | 1 | 0 |" in page
+    assert "| full gradient | lstm1997 | 1 | 0 | 0 | 1 |" in page and "| no input-gate bias | lstm1997 | 1 | 0 | 1 | 0 |" in page
+    assert "| forget_lstm | 1 | 1 | 0 | 0 |" in page                                 # 0/10 against 9/10
+    assert ("| exp4 T=100 | forget_lstm | forget bias 5 | 8/10 [44–97%], 3,000 | 0/10 [0–31%] | 7.1e-04 | helps |"
+            in page)
     assert "| LSTM with forget gates | 6/10 [26–88%] | 6/10 [26–88%] |" in page
     assert "perfect or good: 6/10 against 0/10 (Fisher p = 0.011)" in page
     (tmp_path / "cerg" / "trials.csv").write_text("net,solved\n0,True\n")            # another file's columns
