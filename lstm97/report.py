@@ -174,7 +174,7 @@ def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = 
         rows = tuple(quick(r) for r in rows)
     if from_jobs:
         write_report(experiment, out, rows, meta.get("seed", 0), meta.get("trials"),
-                     command=meta.get("command", f"python -m lstm97 run {experiment}"), wall_s=None,
+                     command=f"python -m lstm97 report {experiment} --collect", wall_s=None,
                      quick=bool(meta.get("quick")))
         return
     path = folder / "trials.csv"
