@@ -96,8 +96,8 @@ FORGET_CELLS = ("forget_lstm", "peephole_lstm", "vanilla_lstm")
 def _forget_bias(sources=None):
     """The forget-gate cells with the forget gate's initial bias at +5 instead of the default +1, at the paper's
     rate and 10 trials, on the first row of each task of exps 3-6 (lags of about 100 steps). A forget gate
-    at σ(1) ≈ 0.73 keeps 0.73¹⁰⁰ ≈ 10⁻¹⁴ of a state over 100 steps, at σ(5) ≈ 0.993 about half; a probe
-    on exp 3a (forget-gate LSTM, 10 trials) went from 0/10 to 8/10."""
+    at σ(1) ≈ 0.73 keeps 0.73¹⁰⁰ ≈ 10⁻¹⁴ of a state over 100 steps, at σ(5) ≈ 0.993 about half (the
+    comparison's numbers: results/compare/README.md)."""
     for row in sources or _first_of_each():
         if row.experiment not in ("exp3", "exp4", "exp5", "exp6"):
             continue

@@ -1,9 +1,9 @@
 """The comparison's page (issue 6): ``results/compare/README.md`` from the summary of every job.
 
 Rows of the summary are labelled ``"<exp> <paper row> | <cell> | lr x<factor>"``; ablations carry the cell
-``"lstm1997 [<ablation>]"``. A (paper row, cell) is finished when every rate tried for it has its trials. The
+``"lstm1997 [<ablation>]"``, the forget-bias variants ``"<cell> [forget bias 5]"``. A (paper row, cell) is finished when every rate tried for it has its trials. The
 page compares two nets by Fisher's exact test on their successes (two-sided); with 10 trials each, 0 of 10
-against 5 of 10 is the smallest gap that reaches p < 0.05. Nothing here trains: it reads the summary (and
+against 5 of 10 is the smallest gap that reaches p < 0.05 (2 against 8 in the middle of the range). Nothing here trains: it reads the summary (and
 ``../cerg/trials.csv`` for the continual task).
 """
 from __future__ import annotations
@@ -29,14 +29,10 @@ def _split(summary: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
     """One line per finished (paper row, cell): the learning rate with the most successes (then the fewest
-    mean sequences), with its numbers, and ``rates``, how many rates were tried."""
+    mean sequences), with its numbers."""
     frame = _split(summary)
     finished = frame.groupby(["paper_row", "cell_kind"], sort=False)["trials"].transform(lambda t: (t > 0).all())
     frame = frame[finished.astype(bool)]
-    if frame.empty:
-        return frame.assign(rates=[])
-    rates = frame.groupby(["paper_row", "cell_kind"], sort=False)["factor"].transform("size")
-    frame = frame.assign(rates=rates)
     frame = frame.sort_values(["successes", "mean_sequences"], ascending=[False, True], na_position="last")
     best = frame.groupby(["paper_row", "cell_kind"], sort=False).head(1)
     return best.sort_values(["paper_row", "cell_kind"])

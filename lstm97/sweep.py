@@ -52,7 +52,7 @@ def provenance() -> dict:
     try:
         root = Path(__file__).resolve().parent.parent
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
+                                timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
                                 ":(exclude)results"], cwd=root, capture_output=True, text=True,
                                timeout=10).stdout.strip()           # results being written are not code
@@ -61,7 +61,7 @@ def provenance() -> dict:
     except (OSError, subprocess.SubprocessError):
         commit = ""
     source = "git"
-    if commit in ("", "unknown"):       # a copy of the tree without .git (a lent machine, a cluster's rsync)
+    if not commit:                      # a copy of the tree without .git (a lent machine, a cluster's rsync)
         commit = os.environ.get("LSTM97_COMMIT", "unknown")
         source = "$LSTM97_COMMIT (uncommitted changes unknown)" if commit != "unknown" else "none"
     return {"commit": commit, "commit_from": source, "python": platform.python_version(), "jax": jax.__version__,
