@@ -130,7 +130,42 @@ def cerg_lines(folder: Path) -> list[str]:
     return lines
 
 
-def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None = None) -> str:
+def remaining_work(trials: pd.DataFrame, rows) -> dict:
+    """What is left, and how fast the finished jobs ran, in padded trial-steps (every sequence at its task's
+    longest length: what the program computes). ``left``: the pending jobs with every trial run to the most
+    sequences its rule allows (cap plus the rule's window); ``rate``: the finished jobs' steps over their
+    batches' wall time, one batch counted once (its rows share a learning-rate pack), per worker process."""
+    from lstm97.train import pack_key, packable
+    by_label = {row.label: row for row in rows if row.run}
+    finished = trials[trials["row"].isin(list(by_label))]
+    pending = [row for label, row in by_label.items() if label not in set(finished["row"])]
+    left = sum(row.trials * (row.cap + getattr(row.criterion, "window", 0)) * row.task.max_len
+               for row in pending)
+    steps = float((finished["presented"] * finished["row"].map(lambda l: by_label[l].task.max_len)).sum())
+    batch = finished["row"].map(lambda l: pack_key(by_label[l]) if packable(by_label[l]) else l)
+    seconds = float(finished.groupby(batch)["wall_s"].max().sum()) if len(finished) else 0.0
+    return {"pending": len(pending), "left": float(left), "steps": steps, "seconds": seconds,
+            "rate": steps / seconds if seconds else float("nan")}
+
+
+def _e(x: float) -> str:
+    return f"{x:.2g}".replace("e+", "e")
+
+
+def _work_sentence(work: dict) -> str:
+    if not work["pending"]:
+        return ""
+    text = (f" The {work['pending']} pending jobs need at most {_e(work['left'])} padded trial-steps (every trial "
+            "to its cap)")
+    if work["seconds"]:
+        text += (f"; the finished ones ran {_e(work['steps'])} in {work['seconds'] / 3600:,.1f} worker-hours, "
+                 f"{work['rate'] / 1e6:.2f} M a second, so at that rate the rest takes at most "
+                 f"{work['left'] / work['rate'] / 3600:,.0f} worker-hours")
+    return text + "."
+
+
+def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None = None,
+                    work: dict | None = None) -> str:
     """``results/compare/README.md``: the grid of paper rows × cells (best learning rate of each), what it
     shows (each cell against the 1997 net; each ablation against it), the continual task, and the nets'
     weight counts. Unfinished pairs are marked pending, and the findings use finished ones only."""
@@ -148,7 +183,7 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
              "online SGD with one sequence per update, the row's stopping rule, cap and test, 10 trials.", "",
              f"**Status: {done} of {jobs} jobs finished; {len(complete)} of {len(paper_rows)} paper rows have every "
              "cell at every rate.** Pending pairs are marked `pending`; `make compare` resumes them job by job. "
-             "The findings below use finished pairs only.", ""]
+             "The findings below use finished pairs only." + (_work_sentence(work) if work else ""), ""]
     lines += ["## Success at the best learning rate", "",
               "| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
     for paper_row in paper_rows:

@@ -134,8 +134,9 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
     write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
                                                  {"experiment": experiment, **meta}))
     if experiment == "compare":
-        from lstm97.compare_report import comparison_page
-        write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg"))
+        from lstm97.compare_report import comparison_page, remaining_work
+        write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg",
+                                                           remaining_work(trials, rows)))
     return summary
 
 

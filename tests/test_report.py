@@ -138,3 +138,25 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
     assert "perfect or good: 6/10 against 0/10 (Fisher p = 0.011)" in page
     (tmp_path / "cerg" / "trials.csv").write_text("net,solved\n0,True\n")            # another file's columns
     assert "has no `row` and `outcome` columns" in comparison_page(summary, {}, tmp_path / "cerg")
+
+
+def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
+    from experiments.compare import ROWS
+    from lstm97.compare_report import _work_sentence, remaining_work
+    pack = [r for r in ROWS if r.label.startswith("exp4 T=100 | gru | lr x")]
+    alone = next(r for r in ROWS if r.label == "exp4 T=100 | lstm1997 [full gradient] | lr x1")
+    assert len(pack) == 4 and pack[0].task.max_len == alone.task.max_len
+    T, window = alone.task.max_len, alone.criterion.window                # ST3: 2,000 recent sequences
+    done = pack[:2] + [alone]                                              # two rates of a pack, and one alone
+    trials = pd.DataFrame([{"row": r.label, "presented": 1000, "wall_s": 10.0 + i}
+                           for r in done for i in range(3)])
+    work = remaining_work(trials, ROWS)
+    assert work["steps"] == 3 * 3 * 1000 * T
+    assert work["seconds"] == 12.0 + 12.0                                  # the pack's wall once, then the one alone
+    pending = [r for r in ROWS if r.run and r not in done]
+    assert work["pending"] == len(pending) == len(ROWS) - 3
+    assert work["left"] == sum(r.trials * (r.cap + getattr(r.criterion, "window", 0)) * r.task.max_len
+                               for r in pending)
+    assert pack[2].trials * (pack[2].cap + window) * T <= work["left"]
+    assert f"The {len(pending)} pending jobs need at most" in _work_sentence(work)
+    assert _work_sentence({**work, "pending": 0}) == ""
