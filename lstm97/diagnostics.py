@@ -1,5 +1,6 @@
 """Diagnostics of rows that do not reproduce. Exp 2: internal state drift at initialisation (spec §1.7);
-exp 1: which predictions the nets get right while they train.
+exp 1: which predictions the nets get right while they train; the comparison (issue 6): what the gates of a
+gated LSTM do while it trains (``gate_trace``).
 
 If |s| is large at the target step, h'(s) ≈ 0 and no error reaches the cell input or input gate: the
 trial cannot start learning. ``python -m lstm97.diagnostics exp2`` prints, for each exp 2c row, the median
@@ -92,10 +93,76 @@ def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, ev
     return "\n".join(lines)
 
 
+def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int = 10, probes: int = 64) -> str:
+    """A gated-LSTM row of the comparison: its first ``trials`` trials, trained exactly as its job trains them
+    (``train.make_train`` with the job's trial keys, stopping rule included), looked at ``points`` times over
+    the first ``sequences`` sequences on ``probes`` fresh sequences each. At each sequence's last step: the
+    absolute output error, the mean |s| and |cell output|, and the mean input, output and forget-gate
+    activations (for the 1997 connectivity, whose gates feed back; the vanilla net feeds back its cell outputs
+    only, and its gates show as –); then the largest |peephole weight| of each gate.
+    ``python -m lstm97.diagnostics gates "<comparison row label>" [trials] [sequences]``."""
+    from lstm97.modern import GatedLSTM
+    from lstm97.train import make_train
+    arch = row.arch
+    if not isinstance(arch, GatedLSTM):
+        raise ValueError(f"{row.label}: not a gated LSTM (forget-gate, peephole or vanilla)")
+    train, cell, task = make_train(row), make_cell(arch), row.task
+    C, B = arch.n_cells, arch.blocks
+    gates_fed_back = arch.recurrent == "all"
+
+    def at_end(params, key):
+        seq = task.sample(key)
+        _, (carry, out) = jax.lax.scan(lambda c, d: (lambda c2, o: (c2, (c2, o)))(*cell.step(params, c, d)),
+                                       cell.init_carry(), cell.embed(params, seq.x))
+        last = seq.length - 1
+        y = carry.y[last]
+        gates = [y[C + i * B:C + (i + 1) * B].mean() for i in range(3)] if gates_fed_back else [jnp.nan] * 3
+        error = jnp.abs(out[last] - seq.target[last]).mean()
+        return jnp.stack([error, jnp.abs(carry.s[last]).mean(), jnp.abs(y[:C]).mean(), *gates])
+
+    def look(params, key):
+        return jax.vmap(at_end, (None, 0))(params, jax.random.split(jax.random.fold_in(key, 0x6A7E), probes)).mean(0)
+
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
+    chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
+    every = max(1, -(-sequences // points // row.chunk))
+    names = ("input", "output", "forget")
+    lines = [f"{row.label}: trials 0-{trials - 1}; at the last step of {probes} fresh sequences: mean absolute "
+             "error, mean |s|, mean |cell output|, mean gate activations; then the largest |peephole weight|",
+             "| sequences | trial | error | abs(s) | abs(cell output) | input gate | output gate | forget gate | "
+             + " | ".join(f"max abs(peephole {n})" for n in names) + " | done |", "|---" * 12 + "|"]
+    for i in range(1, points + 1):
+        for _ in range(every):
+            state = chunk(state)
+        stats = np.asarray(look(state.params, state.key))
+        peep = np.abs(np.asarray(state.params["w_peep"]))
+        for t in range(trials):
+            p = [f"{peep[t, g].max():.2f}" if peep.shape[-1] else "–" for g in (0, 1, 2)]
+            fields = [f"{v:.3f}" if np.isfinite(v) else "–" for v in stats[t]]
+            lines.append(f"| {int(np.asarray(state.seqs)[t]):,} | {t} | " + " | ".join(fields + p)
+                         + f" | {'yes' if bool(np.asarray(state.done)[t]) else ''} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     from lstm97.experiments import rows_of
     experiment = sys.argv[1] if len(sys.argv) > 1 else "exp2"
-    if experiment == "exp1":
+    if experiment == "gates":
+        from experiments.compare import ROWS
+        label = sys.argv[2] if len(sys.argv) > 2 else ""
+        match = [r for r in ROWS if r.label == label]
+        if not match:
+            sys.exit(f"lstm97.diagnostics gates: no comparison row {label!r} (see results/compare/summary.csv)")
+        try:
+            table = gate_trace(match[0], *(int(a) for a in sys.argv[3:5]))
+        except ValueError as error:
+            sys.exit(f"lstm97.diagnostics gates: {error}")
+        from lstm97.sweep import provenance
+        made = provenance()
+        words = " ".join(a if a.replace("=", "").replace(".", "").isalnum() else repr(a) for a in sys.argv[1:])
+        print(f"Made by `python -m lstm97.diagnostics {words}` at commit `{made['commit']}` with jax "
+              f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
+    elif experiment == "exp1":
         updates = "step" if "step" in sys.argv[2:] else "sequence"
         print(reber_probe(updates, chunks=40 if updates == "sequence" else 20, full="full" in sys.argv[2:]))
     else:

@@ -172,3 +172,24 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
         assert row.cap == exp4.cap and row.trials == 10 and row.task == exp4.task
         assert abs(row.weights - 93) <= 93 * 0.1, (kind, row.weights)        # 85-97 for the paper's 93
     assert by_label["exp4 T=100 | lstm1997 | lr x0.1"].learning_rate == 0.05
+
+
+def test_gate_trace_follows_a_jobs_own_trials():
+    """The comparison's gate diagnostic: gated LSTMs only; gates are activations in (0, 1), and the peephole
+    columns are empty for a net without peepholes."""
+    from experiments.compare import ROWS
+    from lstm97.diagnostics import gate_trace
+    row = next(r for r in ROWS if r.label == "exp3 3a T=100 N=3 | peephole_lstm [forget bias 5] | lr x1")
+    table = gate_trace(row.scaled(chunk=20), trials=2, sequences=40, points=2, probes=4).splitlines()
+    lines = [line.split(" | ") for line in table if line.startswith("| 2") or line.startswith("| 4")]
+    assert [(line[0], line[1]) for line in lines] == [("| 20", "0"), ("| 20", "1"), ("| 40", "0"), ("| 40", "1")]
+    for line in lines:
+        error, s, out, *gates = map(float, line[2:8])
+        assert 0 <= error <= 1 and s >= 0 and 0 <= out <= 1
+        assert all(0 < g < 1 for g in gates) and gates[2] > 0.9                    # forget bias +5: σ(5) ≈ 0.993
+        assert all(float(p) >= 0 for p in line[8:11])
+    forget = next(r for r in ROWS if r.label == "exp3 3a T=100 N=3 | forget_lstm [forget bias 5] | lr x1")
+    assert gate_trace(forget.scaled(chunk=20), trials=1, sequences=20, points=1, probes=2).splitlines()[-1].split(
+        " | ")[8:11] == ["–", "–", "–"]
+    with pytest.raises(ValueError, match="not a gated LSTM"):
+        gate_trace(next(r for r in ROWS if "| gru |" in r.label))
