@@ -11,10 +11,10 @@ RESULTS := $(if $(QUICK),results/quick,results)
 
 .PHONY: all test tables figures bench compare cerg clean $(EXPERIMENTS)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 # make exp2 [QUICK=1] [WORKERS=N]: train, then rebuild the tables and figures of that experiment
