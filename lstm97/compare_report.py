@@ -133,19 +133,30 @@ def cerg_lines(folder: Path) -> list[str]:
 def remaining_work(trials: pd.DataFrame, rows) -> dict:
     """What is left, and how fast the finished jobs ran, in padded trial-steps (every sequence at its task's
     longest length: what the program computes). ``left``: the pending jobs with every trial run to the most
-    sequences its rule allows (cap plus the rule's window); ``rate``: the finished jobs' steps over their
-    batches' wall time, one batch counted once (its rows share a learning-rate pack), per worker process."""
+    sequences its rule allows (the cap; exp 2's streak rule can run a window past it), an upper bound.
+    ``rate``: the finished jobs' steps over their batches' wall time, per worker process; a batch's time is
+    that of its last trial, and the rows of a learning-rate pack count once (rows of one pack trained in
+    separate batches, as some early exp-1 jobs were, then count as one: their time is undercounted).
+    ``rates``: the lowest and highest rate of a single batch."""
+    from lstm97.criteria import Streak
     from lstm97.train import pack_key, packable
     by_label = {row.label: row for row in rows if row.run}
     finished = trials[trials["row"].isin(list(by_label))]
     pending = [row for label, row in by_label.items() if label not in set(finished["row"])]
-    left = sum(row.trials * (row.cap + getattr(row.criterion, "window", 0)) * row.task.max_len
-               for row in pending)
-    steps = float((finished["presented"] * finished["row"].map(lambda l: by_label[l].task.max_len)).sum())
-    batch = finished["row"].map(lambda l: pack_key(by_label[l]) if packable(by_label[l]) else l)
-    seconds = float(finished.groupby(batch)["wall_s"].max().sum()) if len(finished) else 0.0
+    left = sum(row.trials * (row.cap + (row.criterion.window if isinstance(row.criterion, Streak) else 0))
+               * row.task.max_len for row in pending)
+    labels = list(finished["row"])
+    frame = pd.DataFrame({
+        "batch": [pack_key(by_label[l]) if packable(by_label[l]) else l for l in labels],
+        "steps": [float(p) * by_label[l].task.max_len for l, p in zip(labels, finished["presented"])],
+        "wall_s": [float(w) for w in finished["wall_s"]]})
+    batches = frame.groupby("batch").agg(steps=("steps", "sum"), seconds=("wall_s", "max"))
+    batches = batches[batches["seconds"] > 0]
+    steps, seconds = float(batches["steps"].sum()), float(batches["seconds"].sum())
+    per_batch = batches["steps"] / batches["seconds"]
     return {"pending": len(pending), "left": float(left), "steps": steps, "seconds": seconds,
-            "rate": steps / seconds if seconds else float("nan")}
+            "rate": steps / seconds if seconds else float("nan"),
+            "rates": (float(per_batch.min()), float(per_batch.max())) if len(per_batch) else (float("nan"),) * 2}
 
 
 def _e(x: float) -> str:
@@ -158,9 +169,12 @@ def _work_sentence(work: dict) -> str:
     text = (f" The {work['pending']} pending jobs need at most {_e(work['left'])} padded trial-steps (every trial "
             "to its cap)")
     if work["seconds"]:
-        text += (f"; the finished ones ran {_e(work['steps'])} in {work['seconds'] / 3600:,.1f} worker-hours, "
-                 f"{work['rate'] / 1e6:.2f} M a second, so at that rate the rest takes at most "
-                 f"{work['left'] / work['rate'] / 3600:,.0f} worker-hours")
+        low, high = work["rates"]
+        text += (f". The finished ones ran {_e(work['steps'])} in {work['seconds'] / 3600:,.1f} worker-hours: "
+                 f"{work['rate'] / 1e6:.2f} M a second on average, {low / 1e6:.2f}–{high / 1e6:.2f} M for single "
+                 f"batches. At the average rate, the rest at its caps would take about "
+                 f"{work['left'] / work['rate'] / 3600:,.0f} worker-hours: an estimate, since the pending rows "
+                 "are the long ones")
     return text + "."
 
 

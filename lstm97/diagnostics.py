@@ -106,12 +106,16 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
     arch = row.arch
     if not isinstance(arch, GatedLSTM):
         raise ValueError(f"{row.label}: not a gated LSTM (forget-gate, peephole or vanilla)")
+    if not 1 <= trials <= row.trials or sequences < 1 or points < 1 or probes < 1:
+        raise ValueError(f"trials must be 1 to the job's {row.trials}; sequences, points and probes at least 1")
     train, cell, task = make_train(row), make_cell(arch), row.task
     C, B = arch.n_cells, arch.blocks
     gates_fed_back = arch.recurrent == "all"
 
-    def at_end(params, key):
-        seq = task.sample(key)
+    variants = getattr(task, "variants", 1)
+
+    def at_end(params, key, variant):
+        seq = task.sample_variant(key, variant) if variants > 1 else task.sample(key)   # the trial's own sets (exp 1)
         _, (carry, out) = jax.lax.scan(lambda c, d: (lambda c2, o: (c2, (c2, o)))(*cell.step(params, c, d)),
                                        cell.init_carry(), cell.embed(params, seq.x))
         last = seq.length - 1
@@ -120,8 +124,9 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
         error = jnp.abs(out[last] - seq.target[last]).mean()
         return jnp.stack([error, jnp.abs(carry.s[last]).mean(), jnp.abs(y[:C]).mean(), *gates])
 
-    def look(params, key):
-        return jax.vmap(at_end, (None, 0))(params, jax.random.split(jax.random.fold_in(key, 0x6A7E), probes)).mean(0)
+    def look(params, key, variant):
+        keys = jax.random.split(jax.random.fold_in(key, 0x6A7E), probes)
+        return jax.vmap(at_end, (None, 0, None))(params, keys, variant).mean(0)
 
     state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
     chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
@@ -134,7 +139,7 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
     for i in range(1, points + 1):
         for _ in range(every):
             state = chunk(state)
-        stats = np.asarray(look(state.params, state.key))
+        stats = np.asarray(look(state.params, state.key, state.variant))
         peep = np.abs(np.asarray(state.params["w_peep"]))
         for t in range(trials):
             p = [f"{peep[t, g].max():.2f}" if peep.shape[-1] else "–" for g in (0, 1, 2)]

@@ -1,4 +1,6 @@
 """The cells after 1997 against their equations (module docstring of lstm97/modern.py), on hand-set weights."""
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -193,3 +195,11 @@ def test_gate_trace_follows_a_jobs_own_trials():
         " | ")[8:11] == ["–", "–", "–"]
     with pytest.raises(ValueError, match="not a gated LSTM"):
         gate_trace(next(r for r in ROWS if "| gru |" in r.label))
+    with pytest.raises(ValueError, match="trials must be 1 to the job's 10"):
+        gate_trace(row, trials=11)
+    # the columns are the right gates: input gates started at bias −4 (σ ≈ 0.018), output gates at +2 (0.88)
+    B = forget.arch.blocks
+    biased = forget.scaled(chunk=1, arch=replace(forget.arch, in_gate_bias=(-4.0,) * B, out_gate_bias=(2.0,) * B))
+    line = gate_trace(biased, trials=1, sequences=1, points=1, probes=8).splitlines()[-1].split(" | ")
+    input_gate, output_gate, forget_gate = map(float, line[5:8])
+    assert input_gate < 0.05 and 0.75 < output_gate < 0.95 and forget_gate > 0.98

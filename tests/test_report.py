@@ -143,20 +143,28 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
 def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     from experiments.compare import ROWS
     from lstm97.compare_report import _work_sentence, remaining_work
+    from lstm97.train import packable
     pack = [r for r in ROWS if r.label.startswith("exp4 T=100 | gru | lr x")]
-    alone = next(r for r in ROWS if r.label == "exp4 T=100 | lstm1997 [full gradient] | lr x1")
-    assert len(pack) == 4 and pack[0].task.max_len == alone.task.max_len
-    T, window = alone.task.max_len, alone.criterion.window                # ST3: 2,000 recent sequences
+    alone = next(r for r in ROWS if "[per-step updates]" in r.label)
+    assert len(pack) == 4 and all(map(packable, pack)) and not packable(alone)      # per-step rows train alone
     done = pack[:2] + [alone]                                              # two rates of a pack, and one alone
     trials = pd.DataFrame([{"row": r.label, "presented": 1000, "wall_s": 10.0 + i}
-                           for r in done for i in range(3)])
+                           for r in done for i in range(3)] + [{"row": "a row no longer run", "presented": 5,
+                                                                 "wall_s": 99.0}])
     work = remaining_work(trials, ROWS)
-    assert work["steps"] == 3 * 3 * 1000 * T
+    assert work["steps"] == 3 * 2 * 1000 * pack[0].task.max_len + 3 * 1000 * alone.task.max_len
     assert work["seconds"] == 12.0 + 12.0                                  # the pack's wall once, then the one alone
+    assert work["rates"] == (min(6000 * pack[0].task.max_len, 3000 * alone.task.max_len) / 12,
+                             max(6000 * pack[0].task.max_len, 3000 * alone.task.max_len) / 12)
     pending = [r for r in ROWS if r.run and r not in done]
     assert work["pending"] == len(pending) == len(ROWS) - 3
-    assert work["left"] == sum(r.trials * (r.cap + getattr(r.criterion, "window", 0)) * r.task.max_len
-                               for r in pending)
-    assert pack[2].trials * (pack[2].cap + window) * T <= work["left"]
-    assert f"The {len(pending)} pending jobs need at most" in _work_sentence(work)
+    assert pack[2].cap == 3 * pack[2].paper.sequences and pack[2].trials == 10     # decision: 3× the paper's mean
+    streak = [r for r in pending if r.task_name.startswith("exp2")]
+    assert work["left"] == sum(r.trials * r.cap * r.task.max_len for r in pending) + sum(
+        r.trials * r.criterion.window * r.task.max_len for r in streak)     # exp 2 may run a streak past its cap
+    sentence = _work_sentence(work)
+    assert f"The {len(pending)} pending jobs need at most" in sentence and "an estimate" in sentence
     assert _work_sentence({**work, "pending": 0}) == ""
+    gone = remaining_work(trials.assign(row="gone"), ROWS)                 # no finished row is still in the grid
+    assert gone["pending"] == len([r for r in ROWS if r.run]) and gone["steps"] == 0.0
+    assert "worker-hours" not in _work_sentence(gone)
