@@ -138,13 +138,12 @@ def remaining_work(trials: pd.DataFrame, rows) -> dict:
     that of its last trial, and the rows of a learning-rate pack count once (rows of one pack trained in
     separate batches, as some early exp-1 jobs were, then count as one: their time is undercounted).
     ``rates``: the lowest and highest rate of a single batch."""
-    from lstm97.criteria import Streak
     from lstm97.train import pack_key, packable
     by_label = {row.label: row for row in rows if row.run}
     finished = trials[trials["row"].isin(list(by_label))]
-    pending = [row for label, row in by_label.items() if label not in set(finished["row"])]
-    left = sum(row.trials * (row.cap + (row.criterion.window if isinstance(row.criterion, Streak) else 0))
-               * row.task.max_len for row in pending)
+    done = set(finished["row"])
+    pending = [row for label, row in by_label.items() if label not in done]
+    left = sum(row.trials * row.criterion.most_sequences(row.cap) * row.task.max_len for row in pending)
     labels = list(finished["row"])
     frame = pd.DataFrame({
         "batch": [pack_key(by_label[l]) if packable(by_label[l]) else l for l in labels],

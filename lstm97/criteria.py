@@ -43,6 +43,10 @@ class Streak:
         """True once success can no longer start within the cap."""
         return (state.success_at < 0) & (seqs - state.streak >= cap)
 
+    def most_sequences(self, cap: int) -> int:
+        """A streak begun before the cap may run on for a window."""
+        return cap + self.window
+
 
 class RecentState(NamedTuple):
     wrong: jax.Array        # (window,) 1 where that recent sequence was judged wrong (ring buffer)
@@ -83,6 +87,9 @@ class Recent:
     def failed(self, state: RecentState, seqs: jax.Array, cap: int) -> jax.Array:
         return (state.success_at < 0) & (seqs >= cap)
 
+    def most_sequences(self, cap: int) -> int:
+        return cap
+
 
 class CheckState(NamedTuple):
     st1_at: jax.Array       # sequences presented at the first check where the first rule (ST1) held; -1 if none
@@ -101,6 +108,9 @@ class Checked:
 
     def failed(self, state: CheckState, seqs: jax.Array, cap: int) -> jax.Array:
         return (state.success_at < 0) & (seqs >= cap)
+
+    def most_sequences(self, cap: int) -> int:
+        return cap
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ h'(s) exceeds 0.05 (h' ≤ 0.5 everywhere).
 """
 from __future__ import annotations
 
+import shlex
 import sys
 
 import jax
@@ -116,8 +117,11 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
 
     def at_end(params, key, variant):
         seq = task.sample_variant(key, variant) if variants > 1 else task.sample(key)   # the trial's own sets (exp 1)
-        _, (carry, out) = jax.lax.scan(lambda c, d: (lambda c2, o: (c2, (c2, o)))(*cell.step(params, c, d)),
-                                       cell.init_carry(), cell.embed(params, seq.x))
+        def step(c, d):
+            c, out = cell.step(params, c, d)
+            return c, (c, out)
+
+        _, (carry, out) = jax.lax.scan(step, cell.init_carry(), cell.embed(params, seq.x))
         last = seq.length - 1
         y = carry.y[last]
         gates = [y[C + i * B:C + (i + 1) * B].mean() for i in range(3)] if gates_fed_back else [jnp.nan] * 3
@@ -164,8 +168,7 @@ if __name__ == "__main__":
             sys.exit(f"lstm97.diagnostics gates: {error}")
         from lstm97.sweep import provenance
         made = provenance()
-        words = " ".join(a if a.replace("=", "").replace(".", "").isalnum() else repr(a) for a in sys.argv[1:])
-        print(f"Made by `python -m lstm97.diagnostics {words}` at commit `{made['commit']}` with jax "
+        print(f"Made by `python -m lstm97.diagnostics {shlex.join(sys.argv[1:])}` at commit `{made['commit']}` with jax "
               f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
     elif experiment == "exp1":
         updates = "step" if "step" in sys.argv[2:] else "sequence"

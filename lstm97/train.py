@@ -317,7 +317,7 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         state = jax.device_put(state, sharding)
     start = time.perf_counter() - elapsed
     chunk = jax.jit(train.chunk, donate_argnums=0)
-    budget = real * (row.cap + getattr(row.criterion, "window", 0))
+    budget = real * row.criterion.most_sequences(row.cap)
     saved = time.perf_counter()
     while not np.asarray(state.done)[:real].all():
         state = chunk(state)
