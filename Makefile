@@ -9,9 +9,24 @@ WORKERS ?=
 RUN_FLAGS := $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
 RESULTS := $(if $(QUICK),results/quick,results)
 
-.PHONY: all test tables figures bench compare cerg clean $(EXPERIMENTS)
+.PHONY: help all test tables figures bench compare cerg clean $(EXPERIMENTS)
+.DEFAULT_GOAL := help
 
-$(STAMP): pyproject.toml constraints.txt
+# make (or make help): every target, one line each
+help:
+	@echo "make exp1 … exp6   train one experiment, then its tables and figures (QUICK=1: minutes; WORKERS=N)"
+	@echo "make all           every experiment exp1-exp6, with the wall time of each (QUICK=1, WORKERS=N)"
+	@echo "make compare       beyond the paper: every cell on every LSTM row, then cerg (QUICK=1)"
+	@echo "make cerg          the continual embedded Reber grammar, Gers et al. 2000 (QUICK=1, CERG_FLAGS=...)"
+	@echo "make bench         trial-steps per second of the trainer into results/bench (about 5 min)"
+	@echo "make test          the test suite (pytest)"
+	@echo "make tables        rebuild every summary table from the committed trials.csv (no training)"
+	@echo "make figures       rebuild the tables and figures from the committed trials.csv (no training)"
+	@echo "make clean         remove .venv, results/quick and .pytest_cache"
+	@echo "make help          this list; python -m lstm97 --help explains the command line"
+	@echo "(every target but help and clean first builds .venv; QUICK=1 reads and writes results/quick)"
+
+$(STAMP): pyproject.toml constraints.txt lstm97/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'

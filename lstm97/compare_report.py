@@ -103,7 +103,8 @@ def cerg_lines(folder: Path) -> list[str]:
         return ["Not run yet: `make cerg`."]
     from lstm97.stats import success_interval
     try:
-        trials = pd.read_csv(path, usecols=["row", "outcome"])
+        from lstm97.trials_file import read_trials
+        trials = read_trials(path, {"row": "text", "outcome": "text"})
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return [f"`{path}` is unreadable or has no `row` and `outcome` columns: `make cerg` rewrites it."]
     lines = ["| net | perfect | perfect or good (mean error-free test stream above 1,000 symbols) |",
@@ -177,18 +178,29 @@ def _work_sentence(work: dict) -> str:
     return text + "."
 
 
+def _quick_lines(summary: pd.DataFrame, test_sequences: list[int] | None) -> list[str]:
+    """A quick run's banner (under the title) with the trials per row, caps and test-set sizes it used."""
+    from lstm97.report import quick_banner, quick_parts
+    return [quick_banner(quick_parts(summary, test_sequences), "no finding below applies"), ""]
+
+
 def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None = None,
-                    work: dict | None = None) -> str:
+                    work: dict | None = None, test_sequences: list[int] | None = None) -> str:
     """``results/compare/README.md``: the grid of paper rows × cells (best learning rate of each), what it
     shows (each cell against the 1997 net; each ablation against it), the continual task, and the nets'
-    weight counts. Unfinished pairs are marked pending, and the findings use finished ones only."""
+    weight counts. Unfinished pairs are marked pending, and the findings use finished ones only. A quick run's
+    page (``meta["quick"]``) says so in its title and a banner with the budgets used (``test_sequences``: the
+    test-set sizes of its trial rows, ``report.sizes_tested``)."""
     from experiments.compare import CELLS
     frame = _split(summary)
     jobs, done = len(frame), int((frame["trials"] > 0).sum())
     grid = comparison_grid(summary)
     paper_rows = list(dict.fromkeys(frame["paper_row"]))
     complete = [p for p in paper_rows if set(grid.loc[grid["paper_row"] == p, "cell_kind"]) >= set(CELLS)]
-    lines = ["# Every cell on every row of the paper", "",
+    from lstm97.report import QUICK_TITLE
+    quick = bool(meta.get("quick"))
+    lines = ["# Every cell on every row of the paper" + (QUICK_TITLE if quick else ""), "",
+             *(_quick_lines(summary, test_sequences) if quick else []),
              f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` (each job's own commit "
              "is in `jobs/`). Each cell of the grid: successes at the best of the learning rates tried (the row's "
              "rate × 0.1, 0.3, 1, 3; the best in brackets) with the exact 95 % interval, then the median sequences "

@@ -91,8 +91,11 @@ class Row:
         return replace(self, **changes)
 
     def fingerprint(self) -> str:
-        """Text that changes whenever anything deciding the numbers changes (stored with results)."""
-        fields = (self.task_name, self.task, self.arch, self.learning_rate, self.cap, self.criterion)
+        """Text that changes whenever anything deciding the numbers changes (stored with results and in the job
+        file's name). ``chunk`` is in it: test-set criteria are checked, and final tests draw their keys, at
+        chunk boundaries. The label decides the trial keys; it is in the job file's name and checked on load."""
+        fields = (self.task_name, self.task, self.arch, self.learning_rate, self.cap, self.criterion,
+                  ("chunk", self.chunk))
         if self.updates != "sequence":
             fields += (self.updates,)
         if self.construction is not None:

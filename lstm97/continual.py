@@ -40,6 +40,7 @@ from jax.flatten_util import ravel_pytree
 
 from lstm97.cells import Carry, Drive, make_cell, n_weights
 from lstm97.modern import SQUASH_MODERN, GatedLSTM
+from lstm97.seeds import root_key
 from lstm97.tasks.cerg import Gen, legal_target, stream_next, stream_start
 
 TOLERANCE = 0.49            # a prediction is right when every output error is below this (spec §11)
@@ -379,7 +380,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
     from lstm97.train import _load_checkpoint, _save_checkpoint
     nets = row.nets if nets is None else nets
     init, chunk = make_row(row)
-    keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), SEED_STREAM), nets)
+    keys = jax.random.split(jax.random.fold_in(root_key(seed), SEED_STREAM), nets)
     state = jax.jit(jax.vmap(init))(keys)
     tag = np.array(f"{row.fingerprint()}/{seed}/{nets}")
     finished_at = np.full(nets, np.nan)

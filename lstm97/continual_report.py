@@ -14,32 +14,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstm97 import store
 from lstm97.continual import ContinualRow, run_row
 
-SCHEMA = 1
+def _job_path(out: Path, row: ContinualRow, seed: int) -> Path:
+    """``out/cerg/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
+    return store.job_file(out / "cerg" / "jobs", row.label, seed, row.fingerprint())
 
 
-def _job_path(out: Path, row: ContinualRow) -> Path:
-    from lstm97.sweep import slug
-    return out / "cerg" / "jobs" / f"{slug(row.label)}.json"
+def _load(out: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
+    return store.load(_job_path(out, row, seed), row.label, row.fingerprint(), seed, nets, items="nets")
 
 
-def _load(path: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
-    from lstm97.sweep import checksum
-    if not path.exists():
-        return None
-    try:
-        record = json.loads(path.read_text())
-        ok = record.get("schema") == SCHEMA and record["checksum"] == checksum(record["nets"])
-    except (OSError, ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        print(f"lstm97: {path} is unreadable, corrupt or of another schema; recomputing it", flush=True)
-        return None
-    if record["fingerprint"] != row.fingerprint() or record["seed"] != seed or len(record["nets"]) < nets:
-        return None
-    record["nets"] = record["nets"][:nets]
-    return record
+def finished(rows, out: Path, seed: int, nets: int | None) -> int:
+    """How many of ``rows`` have an intact job file for ``seed`` (those a run reuses)."""
+    return sum(_load(out, r, seed, r.nets if nets is None else nets) is not None for r in rows)
 
 
 def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
@@ -47,7 +36,6 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
     """Train every runnable row (those whose label contains ``only``, if given) not already in
     ``out/cerg/jobs`` (job by job, each written atomically), then write the tables from every finished job
     of ``rows``. Returns the per-net rows."""
-    from lstm97.sweep import try_lock
     from lstm97.train import enable_compilation_cache
     enable_compilation_cache()
     records = []
@@ -55,28 +43,28 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
         if not row.run:
             continue
         n = row.nets if nets is None else nets
-        path = _job_path(out, row)
-        record = _load(path, row, seed, n)
+        path = _job_path(out, row, seed)
+        record = _load(out, row, seed, n)
         if record is None and (only is None or only in row.label):
-            lock = path.with_suffix(".lock")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not try_lock(lock):
-                print(f"lstm97: {row.label}: another run holds {lock}; skipped", flush=True)
+            lock = store.Lock(store.sibling(path, ".lock"))
+            if not lock.acquire():
+                print(f"lstm97: {row.label}: another run holds {lock.path}; skipped", flush=True)
                 continue
             try:
                 record = _train(row, seed, n, path)
             finally:
-                lock.unlink(missing_ok=True)
+                lock.release()
         if record is not None:
             records.append(record)
     trials = pd.DataFrame([net for r in records for net in r["nets"]])
     first = next((r for r in rows if r.run), rows[0])
-    meta = {"command": command, "jobs_made_by": _commands(out / "cerg", command), "seed": seed, "quick": quick,
+    folder = store.tables_folder(out, "cerg", seed)
+    meta = {"command": command, "jobs_made_by": _commands(folder, command), "seed": seed, "quick": quick,
             "max_streams": first.max_streams, "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
             "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
             **{k: v for k, v in (records[0] if records else {}).items()
                if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
-    write_report(out / "cerg", trials, rows, meta)
+    write_report(folder, trials, rows, meta)
     return trials
 
 
@@ -93,7 +81,7 @@ def _commands(folder: Path, command: str) -> list[str]:
 def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
     from tqdm import tqdm
 
-    from lstm97.sweep import checksum, provenance, write_atomic
+    from lstm97.sweep import provenance
     bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True, dynamic_ncols=True,
                mininterval=2.0)
 
@@ -102,13 +90,13 @@ def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
         bar.refresh()
 
     made_by, start = provenance(), time.time()        # before training: the code that runs
-    per_net = run_row(row, seed, nets, progress, checkpoint=path.with_suffix(".ckpt.npz"),
+    per_net = run_row(row, seed, nets, progress, checkpoint=store.sibling(path, ".ckpt.npz"),
                       checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
     bar.close()
-    record = {"schema": SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
-              "nets": per_net, "checksum": checksum(per_net), "wall_s": round(time.time() - start, 1),
+    record = {"schema": store.SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
+              "nets": per_net, "checksum": store.checksum(per_net), "wall_s": round(time.time() - start, 1),
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-    write_atomic(path, json.dumps(record, indent=1) + "\n")
+    store.write_atomic(path, json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -145,6 +133,18 @@ def _n(x, digits: int = 0) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
 
 
+def _quick_lines(summary: pd.DataFrame, meta: dict) -> list[str]:
+    """A quick run's banner (under the title): the nets per row, streams and test length it used."""
+    from lstm97.report import quick_banner, span
+    nets = [n for n in summary.get("nets", []) if n]
+    parts = [f"{span(nets)} net{'' if span(nets) == '1' else 's'} per row"] if nets else []
+    parts += [text.format(meta[key]) for key, text in (("max_streams", "at most {:,} training streams per net"),
+                                                       ("train_len", "training streams of at most {:,} symbols"),
+                                                       ("test_len", "test streams of {:,} symbols"))
+              if isinstance(meta.get(key), int)]
+    return [quick_banner(parts, "Gers et al.'s numbers do not compare"), ""]
+
+
 def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
     jobs = meta.get("jobs", {})
     commits = sorted({j.get("commit") or "?" for j in jobs.values()})
@@ -155,9 +155,10 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
             f"{meta.get('device', '?')} ({meta.get('cpus', '?')} CPUs); the jobs trained for "
             f"{_n(sum(j.get('wall_s') or 0 for j in jobs.values()))} s in all, at commit "
             + ", ".join(f"`{c}`" for c in commits) + " (each job's own in `meta.json` and `jobs/`; +dirty: the "
-            "working tree had uncommitted changes when the job started)."
-            + (" **Quick run: small budgets, not a result.**" if meta.get("quick") else ""))
-    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)", "", made, "",
+            "working tree had uncommitted changes when the job started).")
+    quick = bool(meta.get("quick"))
+    lines = ["# The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)"
+             + (" (quick run)" if quick else ""), "", *(_quick_lines(summary, meta) if quick else []), made, "",
              f"Test streams: 10 × {_n(meta.get('test_len'))} symbols; training streams end at the first wrong "
              f"prediction or after {_n(meta.get('train_len', 100_000))} symbols. "
              "Perfect: all 10 test streams predicted to their end; good: not perfect, average error-free "
@@ -188,47 +189,46 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
 
 
 def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict) -> None:
-    from lstm97.sweep import write_atomic
     folder.mkdir(parents=True, exist_ok=True)
     if len(trials):
-        write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
+        store.write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
     summary = summarise(trials, rows)
-    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
-    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-    _figure(folder, trials, rows)
+    store.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    store.write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
+    store.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    _figure(folder, trials, rows, quick=bool(meta.get("quick")))
 
 
-def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...]) -> None:
-    """``test_lengths.png`` beside the table (written to a temporary name, then renamed)."""
+def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], quick: bool = False) -> None:
+    """``test_lengths.png`` beside the table (written to a temporary name, then renamed); marked on a quick run."""
     if not len(trials):
         return
     from lstm97.plots import cerg_figure, close
-    fig = cerg_figure(trials, [r.label for r in rows if r.run])
+    fig = cerg_figure(trials, [r.label for r in rows if r.run], quick=quick)
     tmp = folder / f".test_lengths.{os.getpid()}.png"
     fig.savefig(tmp, dpi=120)
     close(fig)
     os.replace(tmp, folder / "test_lengths.png")
 
 
-def rebuild(out: Path) -> None:
-    """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json."""
+def rebuild(out: Path, seed: int = 0) -> None:
+    """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json
+    (of ``seed``: ``store.tables_folder``)."""
     from experiments.cerg import ROWS
-    folder = out / "cerg"
+    folder = store.tables_folder(out, "cerg", seed)
     if not (folder / "trials.csv").exists():
         raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
     try:
-        trials = pd.read_csv(folder / "trials.csv")
+        from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, read_trials
+        trials = read_trials(folder / "trials.csv", CERG_COLUMNS, CERG_OPTIONAL)
         meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
         rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
         summary = summarise(trials, rows)
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
-    from lstm97.sweep import write_atomic
-    write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-    _figure(folder, trials, rows)
-    print(f"cerg: {folder / 'summary.md'}")
+    store.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    store.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    _figure(folder, trials, rows, quick=bool(meta.get("quick")))
 
 
 def scale(rows: tuple[ContinualRow, ...], streams: int | None = None, ticks: int | None = None,

@@ -157,7 +157,8 @@ def _hist(cell) -> np.ndarray:
 
 
 def exp5_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
-    """Test errors of the 2,560 sequences, pooled over each row's trials, for both n_seq."""
+    """Test errors of each trial's final test (``test_sequences`` fresh sequences), pooled over each row's
+    trials, for both n_seq."""
     from lstm97.train import ERROR_BINS
     ran = _by_row(trials, rows)
     hists = []
@@ -183,13 +184,17 @@ def exp5_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 
 
 def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
-    """Confusion of the 2,560 test sequences for one trial per task (the first trial)."""
+    """Confusion of the test sequences for one trial per task (the first trial); the title states the test-set
+    size the trial row records (``test_sequences``)."""
     figures = {}
     for row, t in _by_row(trials, rows):
-        cells = [c for c in t.sort_values("trial").get("test_confusion", []) if isinstance(c, str)]
+        t = t.sort_values("trial")
+        sizes = t["test_sequences"] if "test_sequences" in t else pd.Series(np.nan, index=t.index)
+        cells = [(c, n) for c, n in zip(t.get("test_confusion", []), sizes) if isinstance(c, str)]
         if not cells:
             continue
-        matrix = np.array([[int(v) for v in line.split(",")] for line in cells[0].split(";")])
+        matrix = np.array([[int(v) for v in line.split(",")] for line in cells[0][0].split(";")])
+        size = int(cells[0][1]) if pd.notna(cells[0][1]) else int(matrix.sum())
         names = row.task.class_names()
         fig, ax = plt.subplots(figsize=(4 + 0.3 * len(names), 3.6 + 0.3 * len(names)))
         ax.imshow(matrix, cmap="Blues")
@@ -199,7 +204,7 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
         ax.set_yticks(range(len(names)), names)
         ax.set_xlabel("predicted class (most active output)")
         ax.set_ylabel("true class")
-        ax.set_title(f"Exp 6 task {row.label}: trial 0 on 2,560 test sequences", fontsize=9)
+        ax.set_title(f"Exp 6 task {row.label}: trial 0 on {size:,} test sequences", fontsize=9)
         figures[f"confusion_{row.label}.png"] = fig
     return figures
 
@@ -233,7 +238,7 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     return {"success_heatmap.png": fig}
 
 
-def cerg_figure(trials: pd.DataFrame, labels: list[str]):
+def cerg_figure(trials: pd.DataFrame, labels: list[str], quick: bool = False):
     """The continual Reber grammar: each net's mean error-free test-stream length at its last test (log
     scale), perfect nets filled, Gers et al.'s 1,000-symbol line between "good" and "rest"."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -255,11 +260,31 @@ def cerg_figure(trials: pd.DataFrame, labels: list[str]):
     ax.set_title("Continual embedded Reber grammar: every net's last test", fontsize=9)
     ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
-    return fig
+    return mark_quick(fig) if quick else fig
 
 
 def close(fig) -> None:
     plt.close(fig)
+
+
+QUICK = " (quick run)"
+
+
+def mark_quick(fig):
+    """A --quick run's figure: " (quick run)" after every axes title (its font kept), or as the suptitle of a
+    figure without one."""
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    for ax in titled:
+        ax.title.set_text(ax.get_title() + QUICK)
+    if not titled:
+        fig.suptitle(QUICK.strip())
+    return fig
+
+
+def figures(experiment: str, trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) -> dict:
+    """The experiment's figures by file name (``FIGURES``), marked as a quick run's with ``quick``."""
+    made = FIGURES.get(experiment, lambda t, r: {})(trials, rows)
+    return {name: mark_quick(fig) if quick else fig for name, fig in made.items()}
 
 
 FIGURES = {"exp1": exp1_figures, "exp2": exp2_figures, "exp3": exp3_figures, "exp4": exp4_figures,

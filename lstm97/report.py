@@ -15,7 +15,8 @@ import pandas as pd
 
 from lstm97 import stats
 from lstm97.config import Row
-from lstm97.sweep import job_path, load_job, provenance, write_atomic
+from lstm97.store import tables_folder, write_atomic
+from lstm97.sweep import load_job, provenance
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
@@ -23,8 +24,9 @@ TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "seque
                  "test_confusion"]    # the last six: exps 3-6 (histogram over train.ERROR_BINS; exp 6's confusion)
 
 
-def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
-    """One line per paper row, in the paper's order, including rows we do not run."""
+def summarise(trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) -> pd.DataFrame:
+    """One line per paper row, in the paper's order, including rows we do not run. With ``quick`` (a
+    ``--quick`` run's small budgets) every line says so and rows that ran get the verdict "quick run"."""
     lines = []
     for row in rows:
         t = trials[trials["row"] == row.label]
@@ -62,10 +64,12 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...]) -> pd.DataFrame:
             "paper_test_error": _opt(paper, "test_error"),
             "paper_success_pct": paper.success_pct if paper and paper.success_pct is not None else math.nan,
             "paper_sequences": paper.sequences if paper and paper.sequences else math.nan,
-            "verdict": (stats.verdict(ci, mean, paper.success_pct if paper else None,
-                                      paper.sequences if paper else None) if n
+            "verdict": (QUICK_VERDICT if n and quick
+                        else stats.verdict(ci, mean, paper.success_pct if paper else None,
+                                           paper.sequences if paper else None) if n
                         else "pending" if row.run else "not run"),
             "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
+            "quick": bool(quick),
         })
     return pd.DataFrame(lines)
 
@@ -81,13 +85,67 @@ def _num(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
-    out = [f"# {title}", "",
-           f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` "
+QUICK_VERDICT = "quick run"        # a --quick run's rows: small budgets, so no verdict
+QUICK_TITLE = " (quick run)"
+
+
+def quick_banner(parts: list[str], tail: str = "verdicts do not apply", which: str = "") -> str:
+    """The line under a quick run's title: what was shrunk (``parts``), and that it is no result."""
+    return (f"> QUICK RUN{which}: " + ", ".join(parts) + (" — " if parts else "")
+            + f"a smoke test of the pipeline, not a result; {tail}.")
+
+
+def span(values) -> str:
+    """The range of counts a page states: "2" for one value, "1–2" for several."""
+    values = sorted({int(v) for v in values})
+    return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
+
+
+def quick_parts(summary: pd.DataFrame, test_sequences: list[int] | None) -> list[str]:
+    """Trials per row, caps and test-set sizes that a quick run's summary actually used."""
+    ran = summary[summary["trials"] > 0]
+    built = ran if len(ran) else summary[summary["cell"] != "not run"] if "cell" in summary else ran
+    trials = span(ran["trials"]) if len(ran) else ""
+    parts = [f"{trials} trial{'' if trials == '1' else 's'} per row"] if trials else []
+    if "cap" in built and len(built):
+        parts.append(f"cap {span(built['cap'])} sequences")
+    if test_sequences:
+        parts.append(f"{_sizes_text(test_sequences)} test sequences")
+    return parts
+
+
+def sizes_tested(trials: pd.DataFrame, rows: tuple[Row, ...] = ()) -> list[int]:
+    """The test-set sizes the trial rows record (``test_sequences``), else those the rows are built with:
+    the number the tables and figures state, never a fixed 2,560."""
+    labels = {r.label for r in rows}
+    if "test_sequences" in trials and len(trials):
+        got = trials[trials["row"].isin(labels)] if labels else trials
+        values = pd.to_numeric(got["test_sequences"], errors="coerce").dropna()
+        sizes = sorted({int(v) for v in values if v > 0})
+        if sizes:
+            return sizes
+    return sorted({r.test_sequences for r in rows if r.run and r.test_sequences})
+
+
+def _sizes_text(sizes: list[int] | None) -> str:
+    from lstm97.paper import TEST_SET
+    return " or ".join(f"{s:,}" for s in sorted(sizes or [TEST_SET]))
+
+
+def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list[int] | None = None) -> str:
+    """``summary.md``; ``test_sequences``: the test-set sizes used (``sizes_tested``; default the paper's)."""
+    from lstm97.paper import TEST_SET
+    tests = _sizes_text(test_sequences)
+    quick = bool(meta.get("quick"))
+    out = [f"# {title}" + (QUICK_TITLE if quick else ""), ""]
+    if quick:
+        out += [quick_banner(quick_parts(summary, test_sequences)), ""]
+    out += [f"Seed {meta.get('seed', 0)}. Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` "
            f"({meta.get('date', '?')}; jax {meta.get('jax', '?')}, {meta.get('device', '?')}, "
            f"{meta.get('cpus', '?')} CPUs; jobs trained for {_num(meta.get('jobs_wall_s_total', math.nan))} s in "
            f"all; each job's own commit and time are in run.json and jobs/).", "",
-           "Success: k/n trials with an exact 95 % interval. " + SEQUENCES.get(meta.get("experiment"), "") +
+           "Success: k/n trials with an exact 95 % interval. "
+           + SEQUENCES.get(meta.get("experiment"), "").format(tests=tests) +
            " Verdict: reproduced when the paper's rate lies in our interval and our mean is within ×0.5–×2 of the "
            "paper's; partly when one of the two holds; pending: not finished yet (the same `make` target resumes "
            "it). Rows marked [..] are pilots of other readings (docs/deviations.md).", "",
@@ -95,8 +153,9 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
            "range | learned | paper sequences | cap | verdict | note |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     if extra_columns(summary):
-        out[-2] = out[-2].replace("| learned |", "| ST1 (paper) | test wrong of 2,560: mean, max (paper) | "
-                                  "test error (paper) |")
+        paper_of = "" if tests == f"{TEST_SET:,}" else f", of {TEST_SET:,}"      # the paper's test set: 2,560
+        out[-2] = out[-2].replace("| learned |", f"| ST1 (paper) | test wrong of {tests}: mean, max "
+                                  f"(paper{paper_of}) | test error (paper) |")
         out[-1] = "|" + "---|" * 17
     for r in summary.itertuples():
         ran = r.trials > 0
@@ -119,7 +178,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict) -> str:
 
 
 def extra_columns(summary: pd.DataFrame) -> bool:
-    """Exps 3-6 report ST1 and the 2,560-sequence tests beside the paper's."""
+    """Exps 3-6 report ST1 and the final tests (on ``row.test_sequences`` fresh sequences) beside the paper's."""
     return bool(summary[["paper_st1", "paper_test_wrong", "paper_test_error"]].notna().any().any())
 
 
@@ -129,27 +188,29 @@ def trials_frame(records: list[dict]) -> pd.DataFrame:
 
 def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
                  meta: dict) -> pd.DataFrame:
-    summary = summarise(trials, rows)
+    summary = summarise(trials, rows, quick=bool(meta.get("quick")))
+    tests = sizes_tested(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
     write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
-                                                 {"experiment": experiment, **meta}))
+                                                 {"experiment": experiment, **meta}, tests))
     if experiment == "compare":
         from lstm97.compare_report import comparison_page, remaining_work
         write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg",
-                                                           remaining_work(trials, rows)))
+                                                           remaining_work(trials, rows), tests))
     return summary
 
 
 def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:
     """Every finished job of the experiment whose file matches its row, seed and trial count."""
     return [rec for row in rows if row.run
-            if (rec := load_job(job_path(out, row), row, seed, row.trials if trials is None else trials))]
+            if (rec := load_job(out, row, seed, row.trials if trials is None else trials))]
 
 
 def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, trials: int | None,
                  command: str, wall_s: float | None, quick: bool) -> None:
-    """Gather every finished job of the experiment (this run's and earlier ones') into the tables."""
-    folder = out / experiment
+    """Gather every finished job of the experiment (this run's and earlier ones') into the tables of
+    ``seed`` (``store.tables_folder``: seed 0's in ``out/<experiment>``, another's in a folder of its own)."""
+    folder = tables_folder(out, experiment, seed)
     records = collect(out, rows, seed, trials)
     frame = trials_frame(records)
     write_atomic(folder / "trials.csv", frame.to_csv(index=False, float_format="%.6g"))
@@ -160,37 +221,42 @@ def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, t
             "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
     write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
     write_tables(experiment, folder, frame, rows, meta)
-    write_figures(experiment, folder, frame, rows)
-    write_overview(out)
+    write_figures(experiment, folder, frame, rows, quick=quick)
+    if seed == 0:
+        write_overview(out)
 
 
-def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = False) -> None:
+def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = False, seed: int = 0) -> None:
     """Tables (and figures) from the committed trials.csv and the experiment's row configs; with
-    ``from_jobs``, trials.csv is first rebuilt from the finished job files (after a resumed or partial run)."""
+    ``from_jobs``, trials.csv is first rebuilt from the finished job files (after a resumed or partial run).
+    ``seed``: the tables of that seed (``store.tables_folder``)."""
     from lstm97.experiments import quick, rows_of
-    folder = out / experiment
+    folder = tables_folder(out, experiment, seed)
     meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
     rows = rows_of(experiment, quick=bool(meta.get("quick")))
     if meta.get("quick"):
         rows = tuple(quick(r) for r in rows)
     if from_jobs:
-        write_report(experiment, out, rows, meta.get("seed", 0), meta.get("trials"),
+        write_report(experiment, out, rows, seed, meta.get("trials"),
                      command=f"python -m lstm97 report {experiment} --collect", wall_s=None,
                      quick=bool(meta.get("quick")))
         return
     path = folder / "trials.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}` first")
-    trials = pd.read_csv(path)
+    from lstm97.trials_file import read_trials
+    trials = read_trials(path)                      # a broken file: TrialsFileError, before anything is written
     write_tables(experiment, folder, trials, rows, meta)
     if figures:
-        write_figures(experiment, folder, trials, rows)
-    write_overview(out)
+        write_figures(experiment, folder, trials, rows, quick=bool(meta.get("quick")))
+    if seed == 0:
+        write_overview(out)
 
 
-def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...]) -> None:
+def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
+                  quick: bool = False) -> None:
     from lstm97 import plots
-    for name, fig in plots.FIGURES.get(experiment, lambda t, r: {})(trials, rows).items():
+    for name, fig in plots.figures(experiment, trials, rows, quick).items():
         tmp = folder / f".{name}.tmp.png"
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
         tmp.replace(folder / name)
@@ -206,15 +272,15 @@ SEQUENCES = {
             "sequences before the first run of 1,000 correct sequences.",
     "exp3": "Sequences: training sequences presented when ST2 (3c: its single rule) first held on a fresh set of 256 "
             "(checked every 1 % of the paper's mean), over successful trials; ST1 likewise. Test: the final net "
-            "on 2,560 fresh sequences, mean over successful trials (paper: its fraction × 2,560).",
+            "on {tests} fresh sequences, mean over successful trials (paper: its fraction × 2,560).",
     "exp4": "Sequences: training sequences presented when ST3(0.01) first held (the 2,000 most recent all correct, "
-            "their mean absolute error below 0.01), over successful trials. Test: the final net on 2,560 fresh "
+            "their mean absolute error below 0.01), over successful trials. Test: the final net on {tests} fresh "
             "sequences, mean and worst over successful trials.",
     "exp5": "Sequences: training sequences presented when fewer than n_seq of the 2,000 most recent had an error "
-            "above 0.04, over successful trials. Test: the final net on 2,560 fresh sequences (wrong: error ≥ 0.04; "
+            "above 0.04, over successful trials. Test: the final net on {tests} fresh sequences (wrong: error ≥ 0.04; "
             "error: mean absolute error, the paper's \"MSE\" column read as such).",
     "exp6": "Sequences: training sequences presented when ST3(0.1) first held, over successful trials. Test: the "
-            "final net on 2,560 fresh sequences (wrong: some output off by 0.3 or more).",
+            "final net on {tests} fresh sequences (wrong: some output off by 0.3 or more).",
 }
 
 TITLES = {"compare": "Beyond the paper: every cell on every LSTM row of experiments 1-6",
@@ -241,6 +307,16 @@ def _ours_text(r) -> str:
     return text
 
 
+def _is_quick(summary: pd.DataFrame, folder: Path) -> bool:
+    """Whether an experiment's summary comes from a --quick run: its ``quick`` column, else its run.json."""
+    if "quick" in summary:
+        return bool(summary["quick"].astype(str).str.lower().eq("true").any())
+    try:
+        return bool(json.loads((folder / "run.json").read_text()).get("quick"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def write_overview(out: Path) -> Path:
     """``results/README.md``: one table of every paper row of every experiment that has a summary."""
     from lstm97.experiments import PAPER as EXPERIMENTS
@@ -253,18 +329,27 @@ def write_overview(out: Path) -> Path:
              "other readings are on the experiment pages only.", "",
              "| experiment | row | paper | ours | verdict | page |", "|---|---|---|---|---|---|"]
     counts: dict[str, int] = {}
+    found, quick = [], []
     for name in EXPERIMENTS:
         path = out / name / "summary.csv"
         if not path.exists():
             lines.append(f"| {name} | – | – | not run yet | pending | – |")
             continue
         summary = pd.read_csv(path)
+        found.append(name)
+        if _is_quick(summary, out / name):
+            quick.append(name)
         summary = summary[~summary["row"].str.contains(r"\[", regex=True)]
         for r in summary.itertuples():
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
             lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | "
                          f"[{name}/summary.md]({name}/summary.md) |")
     lines += ["", "Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
+    if quick:                  # a --quick run's folder (results/quick): title and banner say so
+        which = "" if quick == found else f" ({', '.join(quick)})"
+        lines[0] += QUICK_TITLE
+        lines[1:1] = ["", quick_banner(["small budgets (each experiment's page states its trials per row, caps "
+                                        "and test-set size)"], which=which)]
     path = out / "README.md"
     write_atomic(path, "\n".join(lines) + "\n")
     return path

@@ -1,11 +1,12 @@
 """Jobs, workers and resumable result files.
 
 A sweep is a list of jobs, one per table row; a job trains all the row's trials at once
-(``train.train_row``) and writes ``<out>/<experiment>/jobs/<row>.json`` atomically (temporary file, then
-``os.replace``). A run skips jobs whose file is complete and matches the row's fingerprint, seed and trial
-count, so a killed run loses at most the jobs in flight, and those only back to their last checkpoint
-(``train.train_row`` saves a job's whole state every two minutes). A job being trained holds ``<row>.lock`` (with its
-process id); other workers, and other runs into the same folder, leave it alone while that process lives.
+(``train.train_row``) and writes ``<out>/<experiment>/jobs/<row>.seed<S>.<fingerprint>.json`` atomically
+(``store.py``): a run under another seed or reading writes beside it. A run skips jobs whose file is intact and
+holds the trial count, so a killed run loses at most the jobs in flight, and those only back to their last
+checkpoint (``train.train_row`` saves a job's whole state every two minutes). A job being trained holds
+``<same name>.lock`` (``store.Lock``: pid, host, process start and a heartbeat); other workers, and other runs
+into the same folder, leave it alone while its holder lives and beats, and take it over after.
 With ``workers > 1`` each worker is its own single-threaded process (one per core beats one process with
 two threads for nets this small). With ``pack`` (the comparison's learning-rate sweep), the jobs of rows
 that differ only in their rate train in one batch (``train.train_rows``), each still written to its own file.
@@ -17,17 +18,15 @@ import json
 import multiprocessing
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 from typing import Iterable
 
+from lstm97 import store
 from lstm97.config import Row
 
-SCHEMA = 1
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 CHECKPOINT_S = 120.0        # seconds between checkpoints of a job in flight ($LSTM97_CHECKPOINT_S)
 
@@ -36,12 +35,9 @@ class SweepError(RuntimeError):
     """A sweep cannot go on; the message is one line for the user."""
 
 
-def slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9=.-]+", "_", label).strip("_")
-
-
-def job_path(out: Path, row: Row) -> Path:
-    return out / row.experiment / "jobs" / f"{slug(row.label)}.json"
+def job_path(out: Path, row: Row, seed: int) -> Path:
+    """``<out>/<experiment>/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
+    return store.job_file(out / row.experiment / "jobs", row.label, seed, row.fingerprint())
 
 
 def provenance() -> dict:
@@ -77,83 +73,10 @@ def code_provenance() -> dict:
     return provenance()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def checksum(trials: list[dict]) -> str:
-    """crc32 of the per-trial rows in a canonical form: a file edited or cut short no longer matches."""
-    return f"{zlib.crc32(json.dumps(trials, sort_keys=True, separators=(',', ':')).encode()):08x}"
-
-
-def load_job(path: Path, row: Row, seed: int, trials: int) -> dict | None:
-    """The job's record if its file is complete and belongs to this row, seed and trial count. A file that
-    cannot be read, fails its checksum or has another schema is reported in one line (and so recomputed;
-    files written before checksums existed carry none and are read as they are);
-    one from another configuration, seed or smaller trial count is silently not this job's."""
-    if not path.exists():
-        return None
-    problem = None
-    try:
-        record = json.loads(path.read_text())
-        if record.get("schema") != SCHEMA:
-            problem = f"has schema {record.get('schema')!r}, not {SCHEMA}"
-        elif "checksum" in record and record["checksum"] != checksum(record["trials"]):
-            problem = "fails its checksum"          # files from before checksums existed have none
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        problem = "is unreadable or corrupt"
-    if problem:
-        print(f"lstm97: {path} {problem}; recomputing it", file=sys.stderr)
-        return None
-    if not (record["fingerprint"] == row.fingerprint() and record["seed"] == seed
-            and len(record["trials"]) >= trials):
-        return None
-    record["trials"] = record["trials"][:trials]
-    return record
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _lock_held(path: Path) -> bool:
-    try:
-        return _alive(int(path.read_text().strip() or 0))
-    except (OSError, ValueError):
-        return False
-
-
-def try_lock(path: Path) -> bool:
-    """Take ``path`` (a lock file holding our pid); a lock whose process has died is taken over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(path.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                return False
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        return True
-    return False
+def load_job(out: Path, row: Row, seed: int, trials: int) -> dict | None:
+    """The job's record if its file is intact (``store.read_record``) and holds at least ``trials`` trials
+    of this row and seed; cut to ``trials``."""
+    return store.load(job_path(out, row, seed), row.label, row.fingerprint(), seed, trials)
 
 
 def estimated_cost(row: Row) -> float:
@@ -162,13 +85,49 @@ def estimated_cost(row: Row) -> float:
     return row.trials * row.cap * row.task.max_len * (1 + row.weights / 2000)
 
 
+def most_steps(row: Row, trials: int) -> int:
+    """Trial-steps a job takes at most: every trial to its cap (``Criterion.most_sequences``), every
+    sequence at the task's longest length."""
+    return trials * row.criterion.most_sequences(row.cap) * row.task.max_len
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Plan:
+    """Where a worker stands in a sweep, for its progress bar: each job's place in the run's order ("job k of
+    N") and an estimate of the time the whole run has left, at this worker's measured rate shared by
+    ``workers`` workers, with every pending trial run to its cap (so an upper estimate)."""
+
+    def __init__(self, order: list[list[Row]], pending_steps: int, workers: int):
+        self.place = {row.job: i + 1 for i, row in enumerate(r for group in order for r in group)}
+        self.total = len(self.place)
+        self.pending, self.workers = pending_steps, workers
+        self.start, self.steps_done = time.perf_counter(), 0
+
+    def name(self, rows: list[Row]) -> str:
+        first, last = self.place[rows[0].job], self.place[rows[-1].job]
+        where = f"job {first}" if len(rows) == 1 else f"jobs {first}-{last}"
+        return f"{where} of {self.total}: {rows[0].label}" + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
+
+    def eta(self, steps_now: int) -> str:
+        elapsed = time.perf_counter() - self.start
+        done = self.steps_done + steps_now
+        if done <= 0 or elapsed < 1:
+            return "run: measuring"
+        left = max(self.pending - done, 0) / (done / elapsed) / self.workers
+        return f"run ≤ {_duration(left)} left"
+
+
 def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
             write: bool = True) -> dict:
     return run_jobs([row], out, seed, trials, position, show, write, pack=False)[0]
 
 
 def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
-             write: bool = True, pack: bool = False) -> list[dict]:
+             write: bool = True, pack: bool = False, plan: Plan | None = None) -> list[dict]:
     """Train the jobs of ``rows``: one row alone (``train.train_row``), or with ``pack`` rows that differ only
     in their learning rate side by side in one batch (``train.train_rows``; the same numbers, about twice
     as fast for a 4-rate sweep). Each row gets its own job file; ``pack_size`` records how many shared the
@@ -176,18 +135,22 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
     from tqdm import tqdm
 
     from lstm97.train import train_row, train_rows
-    desc = rows[0].label if len(rows) == 1 else f"{rows[0].label} (+{len(rows) - 1} rates)"
-    bar = tqdm(total=1, desc=desc[:28].ljust(28), unit="seq", unit_scale=True, position=position,
+    desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
+    bar = tqdm(total=1, desc=desc[:60], unit="seq", unit_scale=True, position=position,
                leave=True, disable=not show, dynamic_ncols=True, mininterval=2.0)
+    length = rows[0].task.max_len
 
     def progress(done: int, budget: int) -> None:
         bar.total = budget
         bar.n = done
+        if plan is not None:
+            bar.set_postfix_str(plan.eta(done * length), refresh=False)
         bar.refresh()
 
     made_by = code_provenance()      # the code this process runs: the tree when it first trained
     start = time.time()
-    ckpt = job_path(out, rows[0]).with_suffix(".pack.ckpt.npz" if pack else ".ckpt.npz")
+    first = job_path(out, rows[0], seed)
+    ckpt = store.sibling(first, ".pack.ckpt.npz" if pack else ".ckpt.npz")
     options = dict(seed=seed, trials=trials, progress=progress, checkpoint=ckpt,
                    checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", CHECKPOINT_S)))
     results = train_rows(rows, **options) if pack else [train_row(rows[0], **options)]
@@ -195,19 +158,21 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
     wall = round(time.time() - start, 2)
     records = []
     for row, trial_dicts in zip(rows, results):
-        record = {"schema": SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
-                  "seed": seed, "trials": trial_dicts, "checksum": checksum(trial_dicts), "wall_s": wall,
+        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
+                  "seed": seed, "trials": trial_dicts, "checksum": store.checksum(trial_dicts), "wall_s": wall,
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
         if pack:
             record["pack_size"] = len(rows)
         if write:
-            write_job(job_path(out, row), record)
+            write_job(job_path(out, row, seed), record)
         records.append(record)
+    if plan is not None:
+        plan.steps_done += sum(t["presented"] for rec in records for t in rec["trials"]) * length
     return records
 
 
 def write_job(path: Path, record: dict) -> None:
-    write_atomic(path, json.dumps(record, indent=1) + "\n")
+    store.write_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
 def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
@@ -222,26 +187,31 @@ def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
 
 
 def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,
-         show: bool = True, pack: bool = False) -> int:
+         show: bool = True, pack: bool = False, workers: int = 1) -> int:
     """Take every unfinished, unlocked job in turn (with ``pack``, every unfinished, unlocked job of a batch
     together); returns how many this worker trained."""
     from lstm97.train import enable_compilation_cache, packable
     enable_compilation_cache()
     code_provenance()                                  # pinned before the first job starts
+    count = lambda row: row.trials if trials is None else trials
+    order = batches(rows, pack)
+    pending = sum(most_steps(row, count(row)) for row in rows if load_job(out, row, seed, count(row)) is None)
+    plan = Plan(order, pending, workers)
     done = 0
-    for group in batches(rows, pack):
-        n = group[0].trials if trials is None else trials
-        held = [row for row in group if load_job(job_path(out, row), row, seed, n) is None
-                and try_lock(job_path(out, row).with_suffix(".lock"))]
+    for group in order:
+        n = count(group[0])
+        locks = [store.Lock(store.sibling(job_path(out, row, seed), ".lock")) for row in group]
+        held = [(row, lock) for row, lock in zip(group, locks)
+                if load_job(out, row, seed, n) is None and lock.acquire()]
         try:
             # another worker may have finished some meanwhile
-            todo = [row for row in held if load_job(job_path(out, row), row, seed, n) is None]
+            todo = [row for row, _ in held if load_job(out, row, seed, n) is None]
             if todo:
-                run_jobs(todo, out, seed, n, position, show, pack=pack and packable(todo[0]))
+                run_jobs(todo, out, seed, n, position, show, pack=pack and packable(todo[0]), plan=plan)
                 done += len(todo)
         finally:
-            for row in held:
-                job_path(out, row).with_suffix(".lock").unlink(missing_ok=True)
+            for _, lock in held:
+                lock.release()
     return done
 
 
@@ -249,11 +219,17 @@ def _worker(args) -> int:
     return work(*args)
 
 
+def finished(rows: Iterable[Row], out: Path, seed: int, trials: int | None) -> int:
+    """How many of the jobs of ``rows`` have an intact result file for ``seed`` (those a run reuses)."""
+    return sum(load_job(out, row, seed, row.trials if trials is None else trials) is not None
+               for row in rows if row.run)
+
+
 def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
               show: bool = True, poll_s: float = 5.0, backend: str = "local", pack: bool = False) -> list[dict]:
     """Run every job (``workers`` processes, or Ray tasks with ``backend="ray"``), wait for jobs other runs
-    hold, return all records. ``pack``: rows that differ only in their learning rate train in one batch
-    (local backend only; Ray runs one task per job)."""
+    hold (and take over those whose holder died: ``store.Lock``), return all records. ``pack``: rows that
+    differ only in their learning rate train in one batch (local backend only; Ray runs one task per job)."""
     rows = [row for row in rows if row.run]
     workers = max(1, min(workers, len(rows)))
     if backend == "ray":
@@ -266,20 +242,20 @@ def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None 
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + SINGLE_THREAD).strip()
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers) as pool:
-            pool.map(_worker, [(rows, out, seed, trials, i, show, pack) for i in range(workers)])
+            pool.map(_worker, [(rows, out, seed, trials, i, show, pack, workers) for i in range(workers)])
     records = []
     for row in rows:
         n = row.trials if trials is None else trials
-        path = job_path(out, row)
+        lock = store.sibling(job_path(out, row, seed), ".lock")
         told = False
-        while (record := load_job(path, row, seed, n)) is None:
-            lock = path.with_suffix(".lock")
-            if not _lock_held(lock):
+        while (record := load_job(out, row, seed, n)) is None:
+            if store.holder(lock) is None:                # a live run holds it: wait for that run
+                if not told:
+                    print(f"lstm97: waiting for job {row.job}, held by another run ({lock})", file=sys.stderr)
+                    told = True
+                time.sleep(poll_s)
+            elif backend == "ray" or work([row], out, seed, trials, 0, show) == 0 and store.holder(lock):
                 raise SweepError(f"job {row.job} did not finish; run the same command again to resume")
-            if not told:
-                print(f"lstm97: waiting for job {row.job}, held by another run", file=sys.stderr)
-                told = True
-            time.sleep(poll_s)
         records.append(record)
     return records
 
@@ -309,10 +285,10 @@ def run_on_ray(rows: list[Row], out: Path, seed: int, trials: int | None) -> Non
     try:
         for row in sorted(rows, key=estimated_cost):
             n = row.trials if trials is None else trials
-            path = job_path(out, row)
-            if load_job(path, row, seed, n) is not None or not try_lock(path.with_suffix(".lock")):
+            path, lock = job_path(out, row, seed), store.Lock(store.sibling(job_path(out, row, seed), ".lock"))
+            if load_job(out, row, seed, n) is not None or not lock.acquire():
                 continue
-            locks.append(path.with_suffix(".lock"))
+            locks.append(lock)
             pending[task.remote(row, str(out), seed, n)] = (row, path)
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -322,6 +298,6 @@ def run_on_ray(rows: list[Row], out: Path, seed: int, trials: int | None) -> Non
             print(f"lstm97: {row.job} done on Ray", file=sys.stderr)
     finally:
         for lock in locks:
-            lock.unlink(missing_ok=True)
+            lock.release()
         if started:
             ray.shutdown()

@@ -18,7 +18,9 @@ over them (``placement``).
 from __future__ import annotations
 
 import os
+import sys
 import time
+import zipfile
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -33,6 +35,7 @@ from lstm97 import lanes
 from lstm97.cells import Params, make_cell
 from lstm97.config import Row
 from lstm97.rtrl import make_forward_mode
+from lstm97.seeds import root_key
 from lstm97.tasks.base import Sequence, judge, mean_error
 
 
@@ -62,8 +65,9 @@ def sequence_loss(cell, params: Params, seq: Sequence) -> tuple[jax.Array, jax.A
 
 
 def trial_keys(row: Row, seed: int, trials: int) -> jax.Array:
-    """fold_in(root, crc32(job)), then fold_in(job_key, trial): trial i's key does not depend on the count."""
-    job_key = jax.random.fold_in(jax.random.PRNGKey(seed), row.job_hash)
+    """fold_in(root, crc32(job)), then fold_in(job_key, trial): trial i's key does not depend on the count.
+    The root key holds the whole seed (``seeds.root_key``: any seed in [0, 2⁶³))."""
+    job_key = jax.random.fold_in(root_key(seed), row.job_hash)
     return jax.vmap(lambda i: jax.random.fold_in(job_key, i))(jnp.arange(trials))
 
 
@@ -360,22 +364,25 @@ def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at
 
 def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray, finished_at: np.ndarray,
                      trials: int) -> tuple[TrialState, np.ndarray, float, dict]:
-    """The saved state if it belongs to this row, seed and trial count; else the fresh one. Padding lanes
-    beyond ``trials`` start afresh (their results are never used)."""
+    """The saved state if it belongs to this row, seed and trial count; else the fresh one, with a one-line
+    notice (a truncated or foreign checkpoint starts the row afresh). Padding lanes beyond ``trials`` start
+    afresh (their results are never used)."""
     leaves, treedef = jax.tree.flatten(fresh)
+    afresh = lambda why: (print(f"lstm97: checkpoint {path} {why}; starting the row afresh", file=sys.stderr),
+                          (fresh, finished_at, 0.0, {}))[1]
     try:
-        with np.load(path) as saved:
+        with open(path, "rb") as file, np.load(file) as saved:      # our handle: closed even when np.load fails
             if str(saved["tag"]) != str(tag):
-                return fresh, finished_at, 0.0, {}
+                return afresh("belongs to another row, seed or trial count")
             loaded = [jnp.concatenate([jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype), leaf[trials:]])
                       for i, leaf in enumerate(leaves)]
             if any(a.shape != b.shape for a, b in zip(loaded, leaves)):
-                return fresh, finished_at, 0.0, {}
+                return afresh("holds another state layout")
             extra = {k[len("extra_"):]: saved[k].copy() for k in saved.files if k.startswith("extra_")}
             return (jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"]),
                     extra)
-    except (OSError, ValueError, KeyError):
-        return fresh, finished_at, 0.0, {}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        return afresh(f"is unreadable ({type(e).__name__})")
 
 
 def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: dict | None = None) -> list[dict]:

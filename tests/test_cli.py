@@ -72,7 +72,7 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     folder = tmp_path / "exp2"
     for name in ("trials.csv", "summary.csv", "summary.md", "run.json", "table3_vs_q.png"):
         assert (folder / name).exists(), name
-    job = folder / "jobs" / "2c_q=50_p=50.json"
+    (job,) = (folder / "jobs").glob("2c_q=50_p=50.seed0.*.json")
     before = job.stat().st_mtime_ns
     assert main(args) == 0                               # finished jobs are not trained again
     assert job.stat().st_mtime_ns == before

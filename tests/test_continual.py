@@ -252,7 +252,7 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     jobs[0].write_text(jobs[0].read_text()[:100])
     capsys.readouterr()
     again = run_cerg(rows, tmp_path, command="test")
-    assert "corrupt" in capsys.readouterr().out
+    assert "corrupt" in capsys.readouterr().err
     assert {p: json.loads(p.read_text())["finished"] for p in jobs[1:]} == kept       # reused, not redone
     pd_cols = [c for c in first.columns if c != "wall_s"]
     assert first[pd_cols].equals(again[pd_cols])

@@ -30,7 +30,7 @@ def _numbers(out: Path) -> list[dict]:
     """Every job's per-trial rows without the timing column, in row order."""
     rows = []
     for row in LONG:
-        record = json.loads(job_path(out, row).read_text())
+        record = json.loads(job_path(out, row, 0).read_text())
         rows += [{k: v for k, v in t.items() if k != "wall_s"} for t in record["trials"]]
     return rows
 
@@ -53,14 +53,40 @@ def reference(tmp_path_factory) -> list[dict]:
     return _numbers(out)
 
 
+def _checkpoints(out: Path) -> dict:
+    """Every checkpoint file under ``out`` with its (inode, mtime): a rewrite (atomic replace) changes both."""
+    found = {}
+    for path in out.rglob("*.ckpt.npz"):
+        try:
+            st = path.stat()
+        except FileNotFoundError:                                            # removed as we looked
+            continue
+        found[path] = (st.st_ino, st.st_mtime_ns)
+    return found
+
+
+def _wait_for_new_checkpoint(out: Path, before: dict, proc: subprocess.Popen, limit_s: float = 120.0) -> bool:
+    """Poll (bounded) until the process has written a checkpoint that was not there in ``before``."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = _checkpoints(out)
+        if any(before.get(path) != stamp for path, stamp in now.items()):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_sigkill_at_random_points_then_resume_gives_the_same_numbers(tmp_path, reference):
     rng = np.random.default_rng(0)
-    for delay in sorted(rng.uniform(2.0, 9.0, size=3)):
+    for extra in rng.uniform(0.0, 0.05, size=3):       # short: the run must not finish before it is killed
+        before = _checkpoints(tmp_path)
         proc = _start(tmp_path)
-        time.sleep(delay)
+        wrote = _wait_for_new_checkpoint(tmp_path, before, proc)           # killed only after it saved state
+        time.sleep(extra)                                                  # at a random point after that
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    assert any(tmp_path.rglob("*.ckpt.npz")) or any(tmp_path.rglob("*.json"))   # it was killed mid-way
+        assert wrote, proc.log.read_text()
+    assert any(tmp_path.rglob("*.ckpt.npz")), "no checkpoint left: the last run would not resume"
     proc = _start(tmp_path)
     assert proc.wait(timeout=300) == 0, proc.log.read_text()
     assert _numbers(tmp_path) == reference
@@ -69,7 +95,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_numbers(tmp_path, r
 
 def test_corrupt_truncated_or_foreign_result_files_are_reported_and_redone(tmp_path, reference, capsys):
     run_sweep(LONG, tmp_path, show=False)
-    paths = [job_path(tmp_path, row) for row in LONG]
+    paths = [job_path(tmp_path, row, 0) for row in LONG]
     text = paths[0].read_text()
     paths[0].write_text(text[: len(text) // 2])                                 # cut short mid-write
     record = json.loads(paths[1].read_text())
@@ -116,12 +142,12 @@ def test_a_planted_nan_ends_one_trial_as_diverged_and_leaves_the_others_alone():
 
 def test_a_full_disk_is_one_line_and_leaves_no_result(tmp_path, monkeypatch, capsys):
     from lstm97 import __main__ as cli
-    from lstm97 import sweep
+    from lstm97 import store
 
     def full(path, text):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sweep, "write_atomic", full)
+    monkeypatch.setattr(store, "write_atomic", full)
     code = cli.main(["run", "exp2", "--quick", "--only", "2a RTRL p=4 lr=1", "--out", str(tmp_path),
                      "--workers", "1"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("lstm97:")]

@@ -85,24 +85,27 @@ def test_a_packed_batch_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path
 def test_a_packed_sweep_writes_one_job_file_per_row(tmp_path):
     records = run_sweep(RATES, tmp_path, show=False, pack=True, trials=2)
     for row, record in zip(RATES, records):
-        saved = json.loads(job_path(tmp_path, row).read_text())
+        saved = json.loads(job_path(tmp_path, row, 0).read_text())
         assert saved["pack_size"] == 3 and saved["label"] == row.label
         assert _numbers(saved["trials"]) == _numbers(train_row(row, seed=0, trials=2))
-    stamps = [job_path(tmp_path, row).stat().st_mtime_ns for row in RATES]
+    stamps = [job_path(tmp_path, row, 0).stat().st_mtime_ns for row in RATES]
     assert run_sweep(RATES, tmp_path, show=False, pack=True, trials=2) == records     # all loaded
-    assert [job_path(tmp_path, row).stat().st_mtime_ns for row in RATES] == stamps     # none rerun
+    assert [job_path(tmp_path, row, 0).stat().st_mtime_ns for row in RATES] == stamps     # none rerun
     assert not list(tmp_path.rglob("*.lock")) and not list(tmp_path.rglob("*.npz"))
 
 
 def test_a_batch_with_a_job_held_elsewhere_trains_the_rest_as_a_smaller_pack(tmp_path):
     from lstm97.sweep import work
-    held = job_path(tmp_path, RATES[1]).with_suffix(".lock")
-    held.parent.mkdir(parents=True)
-    held.write_text(str(os.getpid()))                  # a live process (this one) holds the second job
-    assert work(list(RATES), tmp_path, seed=0, trials=2, show=False, pack=True) == 2
-    assert not job_path(tmp_path, RATES[1]).exists() and held.read_text() == str(os.getpid())
+    from lstm97.store import Lock, sibling
+    held = Lock(sibling(job_path(tmp_path, RATES[1], 0), ".lock"))
+    assert held.acquire()                              # a live process (this one) holds the second job
+    try:
+        assert work(list(RATES), tmp_path, seed=0, trials=2, show=False, pack=True) == 2
+        assert not job_path(tmp_path, RATES[1], 0).exists() and held.path.exists()
+    finally:
+        held.release()
     for row in (RATES[0], RATES[2]):
-        saved = json.loads(job_path(tmp_path, row).read_text())
+        saved = json.loads(job_path(tmp_path, row, 0).read_text())
         assert saved["pack_size"] == 2
         assert _numbers(saved["trials"]) == _numbers(train_row(row, seed=0, trials=2))
 

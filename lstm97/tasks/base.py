@@ -37,3 +37,10 @@ def check_positive(name: str, **values: int) -> None:
     for key, value in values.items():
         if value <= 0:
             raise TaskError(f"{name}: {key} must be a positive integer, got {value}")
+
+
+def check_at_most(name: str, limit: int, **values: int) -> None:
+    """``TaskError`` for an option above ``limit`` (sequences, one-hot codes and nets grow with it)."""
+    for key, value in values.items():
+        if value > limit:
+            raise TaskError(f"{name}: {key} must be at most {limit:,}, got {value}")

@@ -27,9 +27,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lstm97.seeds import SEED_LIMIT, root_key
 from lstm97.tasks.base import Sequence, TaskError
 
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
+MAX_LEN_LIMIT = 1_000   # a cap on string length far past any string drawn (mean 12; P(> 40) = 5.7e-5)
 B, T, P, S, X, V, E = range(7)
 SET_SIZE = 256          # training and test strings per pair, "following Fahlman" (Sec. 5.1)
 PAIRS = 3               # train/test set pairs (Sec. 5.1: 3 pairs × 10 initialisations)
@@ -125,7 +127,7 @@ def make_sets(seed: int, pair: int, max_len: int = 40, distinct: bool = False,
     seen: set[tuple[int, ...]] = set()
     draw = _draw(max_len)
     with jax.ensure_compile_time_eval():                # concrete even when first used inside a jit trace
-        key = jax.random.fold_in(jax.random.PRNGKey(seed), pair)
+        key = jax.random.fold_in(root_key(seed), pair)      # = PRNGKey(seed) below 2^32; whole seeds above
         for round_ in range(64):
             x, length, complete = map(np.asarray, draw(jax.random.split(jax.random.fold_in(key, round_), 4096)))
             for row, n in zip(x[complete], length[complete]):
@@ -185,10 +187,11 @@ class Task1:
         if not -1 <= self.pair < PAIRS:
             raise TaskError(f"exp1: pair must be 0, 1 or 2 (one of the paper's 3 train/test pairs) or -1 (all "
                             f"three), got {self.pair}")
-        if self.seed < 0:
-            raise TaskError(f"exp1: seed must be non-negative, got {self.seed}")
-        if self.max_len < 20:
-            raise TaskError(f"exp1: max_len must be at least 20 (mean string length is 12), got {self.max_len}")
+        if not 0 <= self.seed < SEED_LIMIT:
+            raise TaskError(f"exp1: seed must be an integer in [0, 2^63), got {self.seed}")
+        if not 20 <= self.max_len <= MAX_LEN_LIMIT:
+            raise TaskError(f"exp1: max_len must be between 20 (mean string length is 12) and {MAX_LEN_LIMIT:,}, "
+                            f"got {self.max_len}")
 
     def symbol_names(self) -> list[str]:
         return list(SYMBOLS)

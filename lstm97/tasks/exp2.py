@@ -19,7 +19,11 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence, TaskError, check_positive
+from lstm97.tasks.base import Sequence, TaskError, check_at_most, check_positive
+
+P_MAX_2AB = 1_000       # 10 × the paper's largest p (Table 2); 2a's targets are (p+1) × (p+1) one-hots
+PQ_MAX_2C = 10_000      # 10 × the paper's largest p and q (Table 3)
+K_MAX_2C = 10_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Task2a:
         check_positive("exp2a", p=self.p)
         if self.p < 2:
             raise TaskError(f"exp2a: p must be at least 2, got {self.p}")
+        check_at_most("exp2a", P_MAX_2AB, p=self.p)
 
     @property
     def n_in(self) -> int:
@@ -89,6 +94,8 @@ class Task2c:
         check_positive("exp2c", p=self.p, q=self.q)
         if self.k_max < 0:
             raise TaskError(f"exp2c: k_max must be non-negative, got {self.k_max}")
+        check_at_most("exp2c", PQ_MAX_2C, p=self.p, q=self.q)
+        check_at_most("exp2c", K_MAX_2C, k_max=self.k_max)
 
     @property
     def n_in(self) -> int:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence, TaskError
+from lstm97.tasks.base import Sequence, TaskError, check_at_most
+
+T_MAX = 100_000         # 100 × the paper's largest T (Table 4: 1,000)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Task3a:
     def __post_init__(self):
         if self.T <= 0 or self.T % 10:
             raise TaskError(f"{self.name}: T must be a positive multiple of 10 (lengths T..T+T/10), got {self.T}")
+        check_at_most(self.name, T_MAX, T=self.T)
         if not 1 <= self.N < self.T:
             raise TaskError(f"{self.name}: N must be at least 1 and below T={self.T}, got {self.N}")
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence, TaskError
+from lstm97.tasks.base import Sequence, TaskError, check_at_most
+
+T_MAX = 100_000         # 100 × the paper's largest T (Table 7: 1,000)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Task4:
         if self.T < 20 or self.T % 10:
             raise TaskError(f"{self.name}: T must be a multiple of 10 and at least 20 "
                             f"(lengths T..T+T/10, first mark within the first 10 of T/2), got {self.T}")
+        check_at_most(self.name, T_MAX, T=self.T)
 
     @property
     def max_len(self) -> int:

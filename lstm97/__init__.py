@@ -1,0 +1,49 @@
+"""lstm97: Hochreiter & Schmidhuber (1997), Long Short-Term Memory, reproduced in JAX.
+
+The public API: sample a task, take (and shrink) a row of an experiment's table, train it, summarise it
+(the README's "Python API" example, about 15 s on one core)::
+
+    import jax
+    import pandas as pd
+    import lstm97
+
+    task = lstm97.make_task("exp4", T=100)               # the adding problem, minimal time lag 100
+    seq = task.sample(jax.random.PRNGKey(0))              # one sequence (x, target, mask, length)
+    row = lstm97.quick(lstm97.rows_of("exp4")[0])         # Table 7's T=100 row at --quick budgets
+    trials = lstm97.train_row(row, seed=0, trials=2)      # one dict per trial
+    print([(t["success"], t["sequences"]) for t in trials])
+    print(lstm97.summarise(pd.DataFrame(trials), (row,), quick=True).iloc[0].to_dict())
+
+Names are imported on first use (module ``__getattr__``), so ``import lstm97`` alone does not load jax.
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "make_task": "lstm97.tasks",          # a task by its registry name and the paper's letters
+    "Sequence": "lstm97.tasks",           # what task.sample(key) returns
+    "TaskError": "lstm97.tasks",
+    "EXPERIMENTS": "lstm97.experiments",  # experiment names (exp1 … exp6, compare)
+    "rows_of": "lstm97.experiments",      # an experiment's table rows (then its pilots)
+    "quick": "lstm97.experiments",        # a row at small budgets (what --quick runs)
+    "Row": "lstm97.config",               # everything that decides a row's numbers
+    "PaperRef": "lstm97.config",          # what the paper reports for a row
+    "train_row": "lstm97.train",          # every trial of a row at once → one dict per trial
+    "summarise": "lstm97.report",         # per-trial rows → one summary line per table row
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lstm97' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value                # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
