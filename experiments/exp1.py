@@ -12,6 +12,7 @@ from lstm97.config import Row
 from lstm97.criteria import ReberSets
 from lstm97.nets import lstm_1
 from lstm97.paper import TABLE1, TABLE1_OTHERS, TRIALS
+from lstm97.readings import Reading
 from lstm97.tasks import make_task
 
 
@@ -35,6 +36,7 @@ def _variants():
     for row in _rows():
         if row.run:
             yield replace(row, label=f"{row.label} [per-step updates]", updates="step", pilot=True,
+                          reading=Reading.of(updates="step"),
                           note=f"pilot: D2's per-step option; {row.note}")
 
 
@@ -45,7 +47,7 @@ def _full_gradient():
     for row in _rows():
         if row.run:
             yield replace(row, label=f"{row.label} [full gradient]", arch=replace(row.arch, truncated=False),
-                          pilot=True, note=f"pilot: D3's full-gradient option; {row.note}")
+                          pilot=True, reading=Reading.of(gradient="full"), note=f"pilot: D3's full-gradient option; {row.note}")
 
 
 ROWS = tuple(_rows())

@@ -1,27 +1,36 @@
 """Experiment 3 (Sec. 5.3): noise and signal on the same channel, Tables 4 (3a), 5 (3b) and 6 (3c).
 
-The paper's net (3 blocks of size 1, 102 weights), 10 trials per row. ST1 and ST2 are checked on a fresh
-set of 256 sequences every 1 % of the paper's mean (decision 14); the trial stops at ST2 (3c: its single
-rule), then its net meets 2,560 fresh test sequences (decision 15).
+The paper's net (3 blocks of size 1, 102 weights), 10 trials per row. ST1 and ST2 are checked on a set of 256
+sequences every 1 % of the paper's mean (decision 14); the set is a reading (``st_test_set``): drawn once per
+trial (the default) or fresh at every check. The trial stops at ST2 (3c: its single rule), then its net meets
+2,560 fresh test sequences (decision 15).
 """
 from lstm97.config import Row
 from lstm97.criteria import TestSet
 from lstm97.nets import lstm_3
 from lstm97.paper import TABLE456, TEST_SET, TRIALS
+from lstm97.readings import BEFORE, PAPER, Reading
 from lstm97.tasks import make_task
 
-RULES = {"3a": TestSet(256, max_wrong=0, mean_below=0.01),       # ST1: none wrong; ST2: mean error < 0.01
-         "3b": TestSet(256, max_wrong=5, mean_below=0.04),       # ST1: fewer than 6 wrong; ST2: < 0.04
-         "3c": TestSet(256, max_wrong=0, mean_below=0.015)}      # none wrong (|y − mean| ≤ 0.1), diff < 0.015
+RULES = {"3a": dict(max_wrong=0, mean_below=0.01),       # ST1: none wrong; ST2: mean error < 0.01
+         "3b": dict(max_wrong=5, mean_below=0.04),       # ST1: fewer than 6 wrong; ST2: < 0.04
+         "3c": dict(max_wrong=0, mean_below=0.015)}      # none wrong (|y − mean| ≤ 0.1), diff < 0.015
 RATES = {"3a": 1.0, "3b": 1.0, "3c": 0.1}
 
 
-def _rows():
+def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
+    """Tables 4-6's rows under ``reading`` (its exp-3 fields)."""
+    reading = reading.applying_to("exp3")
+    made = []
     for (task, T, N), ref in TABLE456.items():
         check = max(10, ref.sequences // 100 // 10 * 10)
-        yield Row("exp3", f"{task} T={T} N={N}", f"exp{task}", make_task(f"exp{task}", T=T, N=N), lstm_3(),
-                  RATES[task], TRIALS["exp3"], 3 * ref.sequences, RULES[task], paper=ref, chunk=check,
-                  test_sequences=TEST_SET, note=f"checked every {check} sequences")
+        made.append(Row("exp3", f"{task} T={T} N={N}", f"exp{task}", make_task(f"exp{task}", T=T, N=N), lstm_3(),
+                        RATES[task], TRIALS["exp3"], 3 * ref.sequences,
+                        TestSet(256, **RULES[task], test_set=reading["st_test_set"]), paper=ref, chunk=check,
+                        test_sequences=TEST_SET, note=f"checked every {check} sequences", reading=reading,
+                        pilot=pilot))
+    return tuple(made)
 
 
-ROWS = tuple(_rows())
+ROWS = rows()
+VARIANTS = rows(BEFORE, pilot=True)      # every row under the old D14: a fresh set at every check

@@ -225,7 +225,7 @@ def cmd_sample(args) -> int:
 
 def describe_row(row) -> dict:
     arch = row.arch
-    return {"row": row.label, "experiment": row.experiment, "task": row.task_name, "cell": row.cell,
+    return {"row": row.label, "reading": row.reading.name, "pilot": row.pilot, "experiment": row.experiment, "task": row.task_name, "cell": row.cell,
             "weights": row.weights, "blocks": getattr(arch, "blocks", None),
             "block_size": getattr(arch, "block_size", None), "hidden_units": arch.n_hidden,
             "inputs": arch.n_in, "outputs": arch.n_out,

@@ -7,6 +7,7 @@ from typing import Any
 
 from lstm97 import lanes
 from lstm97.cells import cell_name, n_weights
+from lstm97.readings import PAPER, Reading
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Row:
     run: bool = True                   # False: paper row kept in the table but not reproduced
     pilot: bool = False                # a trial of another reading, not a row of the paper's tables
     note: str = ""
+    reading: Reading = PAPER           # the readings (lstm97/readings.py) the row was built under: a column of
+                                       # every result; the settings it decides are in task, criterion, …
 
     def __post_init__(self):
         if self.trials <= 0 or self.cap <= 0 or self.chunk <= 0:

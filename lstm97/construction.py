@@ -4,7 +4,9 @@ The paper adds the memory cell and its input gate "once the error stops decreasi
 that is decided. Here the cell exists from the start but the weights named in ``hold`` (the cell → output
 weights) are held at zero, so the cell neither affects the outputs nor receives error, until the mean
 training loss of a block of ``block`` sequences falls by less than ``min_drop`` (relative) below the previous
-block's; then they take their initial random values and train like every other weight.
+block's; then they train like every other weight, from ``outgoing`` (a reading, decision 4 revised): ``zero``
+(Sec. 4: "setting the corresponding weights to zero"; the default) or ``initial``, their random initial
+values (the old reading).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from lstm97.cells import Params
+from lstm97.readings import legacy_repr
 
 
 class GrowthState(NamedTuple):
@@ -29,6 +32,15 @@ class Construction:
     hold: tuple[str, ...] = ("w_out_c",)
     block: int = 100
     min_drop: float = 0.01
+    outgoing: str = "zero"
+
+    def __post_init__(self):
+        if self.outgoing not in ("zero", "initial"):
+            raise ValueError(f"Construction.outgoing must be 'zero' or 'initial', got {self.outgoing!r}")
+
+    def __repr__(self) -> str:
+        """The fingerprint's: ``initial`` prints as Construction did before the reading was a field."""
+        return legacy_repr(self, {"outgoing": "initial"})
 
     def init(self, params: Params) -> tuple[Params, GrowthState]:
         held = {name: params[name] for name in self.hold}
@@ -44,8 +56,8 @@ class Construction:
         block_end = (seqs % self.block) == 0
         mean = loss_sum / self.block
         grow = waiting & block_end & (mean > (1.0 - self.min_drop) * state.prev_mean)
-        params = {**params, **{name: jnp.where(grow, state.held[name],
-                                               jnp.where(waiting, 0.0, params[name]))
+        start = (lambda name: 0.0) if self.outgoing == "zero" else (lambda name: state.held[name])
+        params = {**params, **{name: jnp.where(grow, start(name), jnp.where(waiting, 0.0, params[name]))
                                for name in self.hold}}
         return params, GrowthState(
             grown_at=jnp.where(grow, seqs, state.grown_at), held=state.held,

@@ -17,6 +17,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from lstm97.readings import legacy_repr
+
 
 class StreakState(NamedTuple):
     streak: jax.Array       # successive correct sequences up to now
@@ -94,14 +96,18 @@ class Recent:
 class CheckState(NamedTuple):
     st1_at: jax.Array       # sequences presented at the first check where the first rule (ST1) held; -1 if none
     success_at: jax.Array   # ... where the whole rule held (the trial's stop); -1 while not
-    learned_at: jax.Array   # unused (-1)
+    learned_at: jax.Array   # exp 2's frozen test: as Streak's; elsewhere unused (-1)
+    set_key: jax.Array      # exp 3's fixed test set: the key it is drawn from, taken at the first check
+    drawn: jax.Array        # ... once that key is taken
+    streak: jax.Array       # exp 2's frozen test: successive correct training sequences (for learned_at)
 
 
 class Checked:
     """Rules judged on test sets at each check (``check``), not on the training stream; failed at the cap."""
 
     def init(self) -> CheckState:
-        return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1))
+        return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1),
+                          set_key=jnp.zeros(2, jnp.uint32), drawn=jnp.bool_(False), streak=jnp.int32(0))
 
     def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
         return state
@@ -115,24 +121,68 @@ class Checked:
 
 @dataclass(frozen=True)
 class TestSet(Checked):
-    """Exp 3's ST1 and ST2 (Sec. 5.3, Tables 4-6; decision 14): at each check a fresh set of ``size``
-    sequences; ST1 holds when at most ``max_wrong`` are misclassified (3a: none; 3b: fewer than 6), ST2 when
-    also their mean absolute error is below ``mean_below`` (3a: 0.01, 3b: 0.04; 3c's single rule: none
-    misclassified and mean absolute difference to the noise-free target below 0.015). Errors are taken
-    against the task's noise-free target (``clean_target``; the target itself outside 3c). The trial stops
-    at ST2; checks run every ``Row.chunk`` training sequences."""
+    """Exp 3's ST1 and ST2 (Sec. 5.3, Tables 4-6; decision 14): a set of ``size`` sequences; ST1 holds when at
+    most ``max_wrong`` are misclassified (3a: none; 3b: fewer than 6), ST2 when also their mean absolute error
+    is below ``mean_below`` (3a: 0.01, 3b: 0.04; 3c's single rule: none misclassified and mean absolute
+    difference to the noise-free target below 0.015). Errors are taken against the task's noise-free target
+    (``clean_target``; the target itself outside 3c). The trial stops at ST2; checks run every ``Row.chunk``
+    training sequences. ``test_set`` (a reading, D14): ``fixed``, one set per trial, drawn at its first check
+    ("a randomly chosen test set"), or ``fresh``, a new set at every check (the old D14)."""
 
     size: int = 256
     max_wrong: int = 0
     mean_below: float = 0.01
+    test_set: str = "fixed"
+
+    def __repr__(self) -> str:
+        """The fingerprint's: ``fresh`` prints as TestSet did before the reading was a field."""
+        return legacy_repr(self, {"test_set": "fresh"})
 
     def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
+        if self.test_set == "fixed":
+            key = jnp.where(state.drawn, state.set_key, key)            # drawn once: at the first check
+            state = state._replace(set_key=key, drawn=jnp.bool_(True))
         batch = jax.vmap(task.sample)(jax.random.split(key, self.size))
         wrong, mean_error = test_errors(task, outputs_of(batch), batch)
         st1 = wrong.sum() <= self.max_wrong
         st2 = st1 & (mean_error.mean() < self.mean_below)
         return state._replace(st1_at=jnp.where(st1 & (state.st1_at < 0), seqs, state.st1_at),
                               success_at=jnp.where(st2 & (state.success_at < 0), seqs, state.success_at))
+
+
+@dataclass(frozen=True)
+class FrozenTest(Checked):
+    """Exp 2's success (Sec. 5.2, Table 11: "test set size 10000"; decision 13, revised): "after training, during
+    10,000 successive, randomly chosen input sequences, the maximal absolute error of all output units is always
+    below" the threshold (2a/2b: 0.25, 2c: 0.2), with the weights frozen. Run at every check (every
+    ``Row.chunk`` training sequences) in batches of ``batch`` fresh sequences, and stopped at the first batch
+    with a wrong sequence; "sequences to success" is the number of training sequences presented before the test
+    that passed. ``learned_at`` (for comparison, as ``Streak``'s): the start of the first run of
+    ``size``/10 correct training sequences."""
+
+    size: int = 10_000
+    batch: int = 50
+
+    def update(self, state: CheckState, seqs, correct, error=0.0) -> CheckState:
+        streak = jnp.where(correct, state.streak + 1, 0)
+        learned = (streak >= max(self.size // 10, 1)) & (state.learned_at < 0)
+        return state._replace(streak=streak, learned_at=jnp.where(learned, seqs - streak, state.learned_at))
+
+    def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
+        from lstm97.tasks.base import judge
+
+        def more(carry):
+            i, ok = carry
+            return ok & (i < self.size // self.batch)
+
+        def test(carry):
+            i, ok = carry
+            batch = jax.vmap(task.sample)(jax.random.split(jax.random.fold_in(key, i), self.batch))
+            correct, _ = jax.vmap(lambda out, seq: judge(out, seq, task.threshold))(outputs_of(batch), batch)
+            return i + 1, ok & correct.all()
+
+        _, passed = jax.lax.while_loop(more, test, (jnp.int32(0), jnp.bool_(True)))
+        return state._replace(success_at=jnp.where(passed & (state.success_at < 0), seqs, state.success_at))
 
 
 def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:

@@ -5,7 +5,8 @@ import importlib
 from dataclasses import replace
 
 from lstm97.config import Row
-from lstm97.criteria import Recent, Streak
+from lstm97.criteria import FrozenTest, Recent, Streak
+from lstm97.readings import Reading
 
 EXPERIMENTS = {f"exp{i}": f"experiments.exp{i}" for i in range(1, 7)}
 EXPERIMENTS["compare"] = "experiments.compare"      # beyond the paper: every cell on every row (issue 6)
@@ -26,6 +27,15 @@ def rows_of(name: str, variants: bool = True, quick: bool = False) -> tuple[Row,
     return rows + (getattr(module, "VARIANTS", ()) if variants else ())
 
 
+def paper_rows(name: str, reading: Reading) -> tuple[Row, ...]:
+    """The paper's rows of an experiment built under ``reading`` (its module's ``rows(reading)``; an experiment
+    with no reading fields has only its ``ROWS``)."""
+    if name not in EXPERIMENTS:
+        raise UnknownExperiment(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    module = importlib.import_module(EXPERIMENTS[name])
+    return module.rows(reading) if hasattr(module, "rows") else module.ROWS
+
+
 def packs_rates(name: str) -> bool:
     """Whether the experiment's rows that differ only in their learning rate train in one batch
     (``sweep.batches``): its module's ``PACK_RATES``."""
@@ -36,6 +46,8 @@ def quick(row: Row) -> Row:
     """The same pipeline at small budgets: 2 trials, cap 1,000 sequences, success after 100 in a row (exps 4-6:
     the recent window 100 with the paper's thresholds; exps 1, 3: checks every 250), 256 test sequences."""
     criterion = row.criterion
+    if isinstance(criterion, FrozenTest):
+        criterion = replace(criterion, size=100)
     if isinstance(criterion, (Streak, Recent)):
         changes = {"window": 100}
         if isinstance(criterion, Recent):

@@ -9,6 +9,7 @@ from lstm97.config import PaperRef
 
 EXP2_CAP = 5_000_000           # "after 5 million exemplars" (Table 11)
 EXP2_WINDOW = 10_000           # successive correct sequences for success (Sec. 5.2)
+EXP2_TEST = 10_000             # "during 10,000 successive, randomly chosen input sequences" (Sec. 5.2; Table 11)
 TRIALS = {"exp2a": 18, "exp2b": 18, "exp2c": 20}   # decision 16
 
 # Table 2 (task 2a): (method, p, learning rate) -> reference

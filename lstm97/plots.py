@@ -10,6 +10,7 @@ import pandas as pd  # noqa: E402
 
 from lstm97 import stats  # noqa: E402
 from lstm97.config import Row  # noqa: E402
+from lstm97.trials_file import of_row  # noqa: E402
 
 
 def sequences_against(xs: list[float], groups: list[pd.DataFrame], caps: list[int], xlabel: str, ax=None):
@@ -58,11 +59,11 @@ def exp2_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     }
     for name, (selected, xof, xlabel) in panels.items():
         selected = sorted(selected, key=xof)
-        ran = [r for r in selected if (trials["row"] == r.label).any()]
+        ran = [r for r in selected if len(of_row(trials, r))]
         if not ran:
             continue
         fig, ax = plt.subplots(figsize=(6, 4.2))
-        sequences_against([xof(r) for r in ran], [trials[trials["row"] == r.label] for r in ran],
+        sequences_against([xof(r) for r in ran], [of_row(trials, r) for r in ran],
                           [r.cap for r in ran], xlabel=xlabel, ax=ax)
         ax.plot([xof(r) for r in selected], [r.paper.sequences for r in selected], "s--", color="tab:red",
                 label="Hochreiter & Schmidhuber 1997")
@@ -76,7 +77,7 @@ def exp2_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 
 
 def _by_row(trials: pd.DataFrame, rows) -> list[tuple[Row, pd.DataFrame]]:
-    return [(r, trials[trials["row"] == r.label]) for r in rows if r.run and (trials["row"] == r.label).any()]
+    return [(r, of_row(trials, r)) for r in rows if r.run and len(of_row(trials, r))]
 
 
 def exp1_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
@@ -109,13 +110,13 @@ def against_t(trials: pd.DataFrame, rows: tuple[Row, ...], groups: dict[str, lis
     drawn = False
     for name, members in groups.items():
         members = sorted(members, key=lambda r: r.task.T)
-        ran = [r for r in members if (trials["row"] == r.label).any()]
+        ran = [r for r in members if len(of_row(trials, r))]
         if not ran:
             continue
         drawn = True
         means = []
         for r in ran:
-            t = trials[trials["row"] == r.label]
+            t = of_row(trials, r)
             ok = t.loc[t["success"].astype(bool), "sequences"].to_numpy(float)
             ax.scatter(np.full(len(ok), r.task.T) * np.exp(np.random.default_rng(0).uniform(-0.05, 0.05, len(ok))),
                        ok, s=9, alpha=0.4)

@@ -17,8 +17,9 @@ from lstm97 import stats
 from lstm97.config import Row
 from lstm97.store import tables_folder, write_atomic
 from lstm97.sweep import load_job, provenance
+from lstm97.trials_file import of_row
 
-TRIAL_COLUMNS = ["experiment", "row", "cell", "seed", "trial", "success", "sequences", "presented",
+TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
                  "st1_at", "test_sequences", "test_wrong", "test_mean_error", "test_error_hist",
                  "test_confusion"]    # the last six: exps 3-6 (histogram over train.ERROR_BINS; exp 6's confusion)
@@ -29,7 +30,7 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) 
     ``--quick`` run's small budgets) every line says so and rows that ran get the verdict "quick run"."""
     lines = []
     for row in rows:
-        t = trials[trials["row"] == row.label]
+        t = of_row(trials, row)
         n, k = len(t), int(t["success"].sum()) if len(t) else 0
         seqs = t.loc[t["success"].astype(bool), "sequences"].to_numpy(dtype=float)
         learned = t.loc[t["learned_at"] >= 0, "learned_at"].to_numpy(dtype=float) if len(t) else np.array([])
@@ -45,6 +46,7 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) 
         st1 = st1[st1 >= 0]
         lines.append({
             "row": row.label, "cell": row.cell if row.run else "not run",
+            "reading": row.reading.name, "pilot": row.pilot,
             "weights": row.weights if row.run else (getattr(paper, "weights", None) or math.nan),
             "learning_rate": row.learning_rate,
             "trials": n, "successes": k, "success_pct": 100.0 * k / n if n else math.nan,
@@ -148,15 +150,16 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
            + SEQUENCES.get(meta.get("experiment"), "").format(tests=tests) +
            " Verdict: reproduced when the paper's rate lies in our interval and our mean is within ×0.5–×2 of the "
            "paper's; partly when one of the two holds; pending: not finished yet (the same `make` target resumes "
-           "it). Rows marked [..] are pilots of other readings (docs/deviations.md).", "",
-           "| row | cell | weights | lr | success | % [95% CI] | paper % | mean sequences [95% CI] | median | "
+           "it). Reading: the project's readings of what the paper leaves open (lstm97/readings.py); *paper* is the "
+           "defaults, and every line marked *pilot* tries another reading (docs/deviations.md).", "",
+           "| row | reading | cell | weights | lr | success | % [95% CI] | paper % | mean sequences [95% CI] | median | "
            "range | learned | paper sequences | cap | verdict | note |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     if extra_columns(summary):
         paper_of = "" if tests == f"{TEST_SET:,}" else f", of {TEST_SET:,}"      # the paper's test set: 2,560
         out[-2] = out[-2].replace("| learned |", f"| ST1 (paper) | test wrong of {tests}: mean, max "
                                   f"(paper{paper_of}) | test error (paper) |")
-        out[-1] = "|" + "---|" * 17
+        out[-1] = "|" + "---|" * 18
     for r in summary.itertuples():
         ran = r.trials > 0
         learned = [_num(r.median_learned_at)]
@@ -165,7 +168,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
                        f"{_num(r.mean_test_wrong, 1)}, {_num(r.max_test_wrong)} ({_num(r.paper_test_wrong, 1)})",
                        f"{_num(r.mean_test_error, 4)} ({_num(r.paper_test_error, 4)})"]
         out.append(" | ".join([
-            f"| {r.row}", r.cell, _num(r.weights), f"{r.learning_rate:g}",
+            f"| {r.row}", ("pilot: " if _true(r.pilot) else "") + str(r.reading), r.cell, _num(r.weights), f"{r.learning_rate:g}",
             f"{r.successes}/{r.trials}" if ran else r.verdict,
             f"{_num(r.success_pct)} [{_num(r.success_ci_low, 1)}, {_num(r.success_ci_high, 1)}]" if ran else "–",
             _num(r.paper_success_pct),
@@ -175,6 +178,10 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
             *learned, _num(r.paper_sequences), f"{r.cap:,}" if r.cell != "not run" else "–", r.verdict, r.note or "",
         ]) + " |")
     return "\n".join(out) + "\n"
+
+
+def _true(value) -> bool:
+    return str(value) == "True"
 
 
 def extra_columns(summary: pd.DataFrame) -> bool:
@@ -201,9 +208,18 @@ def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tupl
 
 
 def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:
-    """Every finished job of the experiment whose file matches its row, seed and trial count."""
-    return [rec for row in rows if row.run
-            if (rec := load_job(out, row, seed, row.trials if trials is None else trials))]
+    """Every finished job of the experiment whose file matches its row, seed and trial count; each trial
+    carries its row's reading and pilot flag (columns, from the row that owns the file)."""
+    records = [(row, rec) for row in rows if row.run
+               if (rec := load_job(out, row, seed, row.trials if trials is None else trials))]
+    return [{**rec, "trials": [{**t, "reading": row.reading.name, "pilot": row.pilot} for t in rec["trials"]]}
+            for row, rec in records]
+
+
+def _job_name(record: dict) -> str:
+    """A job's label, with its reading where that is not the paper's (rows of several readings share labels)."""
+    reading = record["trials"][0]["reading"] if record["trials"] else "paper"
+    return record["label"] if reading == "paper" else f"{record['label']} ({reading})"
 
 
 def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, trials: int | None,
@@ -217,7 +233,7 @@ def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, t
     meta = {"command": command, "quick": quick, "seed": seed, "trials": trials, "date": time.strftime("%Y-%m-%d"),
             "wall_s": None if wall_s is None else round(wall_s, 1),
             "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),
-            "job_wall_s": {rec["label"]: rec["wall_s"] for rec in records},
+            "job_wall_s": {_job_name(rec): rec["wall_s"] for rec in records},
             "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
     write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
     write_tables(experiment, folder, frame, rows, meta)
@@ -267,11 +283,14 @@ SEQUENCES = {
     "exp1": "Sequences: training strings presented when every string of the trial's training and test set was "
             "first predicted correctly (checked every 1 % of the paper's mean), over successful trials (mean with a "
             "bootstrap 95 % interval, median, range).",
-    "exp2": "Sequences: training sequences presented before the successful run of correct sequences began, over "
-            "successful trials only (mean with a bootstrap 95 % interval, median, range). *Learned*: median "
-            "sequences before the first run of 1,000 correct sequences.",
-    "exp3": "Sequences: training sequences presented when ST2 (3c: its single rule) first held on a fresh set of 256 "
-            "(checked every 1 % of the paper's mean), over successful trials; ST1 likewise. Test: the final net "
+    "exp2": "Sequences: training sequences presented before the frozen-weight test of 10,000 fresh sequences that "
+            "passed (run every 1 % of the paper's mean, decision 13; pilots under exp2_success=streak: before the "
+            "run of 10,000 correct training sequences began), over successful trials only (mean with a bootstrap "
+            "95 % interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
+            "training sequences.",
+    "exp3": "Sequences: training sequences presented when ST2 (3c: its single rule) first held on the trial's set of "
+            "256, drawn once (pilots under st_test_set=fresh: a fresh set at every check; decision 14), checked every "
+            "1 % of the paper's mean, over successful trials; ST1 likewise. Test: the final net "
             "on {tests} fresh sequences, mean over successful trials (paper: its fraction × 2,560).",
     "exp4": "Sequences: training sequences presented when ST3(0.01) first held (the 2,000 most recent all correct, "
             "their mean absolute error below 0.01), over successful trials. Test: the final net on {tests} fresh "
@@ -339,7 +358,9 @@ def write_overview(out: Path) -> Path:
         found.append(name)
         if _is_quick(summary, out / name):
             quick.append(name)
-        summary = summary[~summary["row"].str.contains(r"\[", regex=True)]
+        pilots = summary["pilot"].astype(str) == "True" if "pilot" in summary else \
+            summary["row"].str.contains(r"\[", regex=True)          # summaries written before the column
+        summary = summary[~pilots]
         for r in summary.itertuples():
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
             lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | "

@@ -91,6 +91,11 @@ def most_steps(row: Row, trials: int) -> int:
     return trials * row.criterion.most_sequences(row.cap) * row.task.max_len
 
 
+def _key(row: Row) -> str:
+    """A job's identity in a run: rows of several readings share a label (and so their trial keys)."""
+    return f"{row.job} ({row.reading.name})"
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
@@ -102,15 +107,17 @@ class Plan:
     ``workers`` workers, with every pending trial run to its cap (so an upper estimate)."""
 
     def __init__(self, order: list[list[Row]], pending_steps: int, workers: int):
-        self.place = {row.job: i + 1 for i, row in enumerate(r for group in order for r in group)}
+        self.place = {_key(row): i + 1 for i, row in enumerate(r for group in order for r in group)}
         self.total = len(self.place)
         self.pending, self.workers = pending_steps, workers
         self.start, self.steps_done = time.perf_counter(), 0
 
     def name(self, rows: list[Row]) -> str:
-        first, last = self.place[rows[0].job], self.place[rows[-1].job]
+        first, last = self.place[_key(rows[0])], self.place[_key(rows[-1])]
         where = f"job {first}" if len(rows) == 1 else f"jobs {first}-{last}"
-        return f"{where} of {self.total}: {rows[0].label}" + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
+        reading = "" if rows[0].reading.name == "paper" else f" [{rows[0].reading.name}]"
+        return f"{where} of {self.total}: {rows[0].label}{reading}" + \
+            (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
 
     def eta(self, steps_now: int) -> str:
         elapsed = time.perf_counter() - self.start
@@ -181,7 +188,7 @@ def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
     from lstm97.train import pack_key, packable
     groups: dict[str, list[Row]] = {}
     for row in rows:
-        key = pack_key(row) if pack and packable(row) else f"alone {row.job}"
+        key = pack_key(row) if pack and packable(row) else f"alone {_key(row)}"
         groups.setdefault(key, []).append(row)
     return sorted(groups.values(), key=lambda group: sum(map(estimated_cost, group)))
 

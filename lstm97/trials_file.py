@@ -18,7 +18,7 @@ import pandas as pd
 EXPERIMENT_COLUMNS = {"experiment": "text", "row": "text", "seed": "integer", "trial": "integer",
                       "success": "bool", "sequences": "number", "presented": "number", "learned_at": "number",
                       "reason": "text", "wall_s": "number"}
-EXPERIMENT_OPTIONAL = {"cell": "text", "grown_at": "number", "final_error": "number", "st1_at": "number",
+EXPERIMENT_OPTIONAL = {"cell": "text", "reading": "text", "pilot": "bool", "grown_at": "number", "final_error": "number", "st1_at": "number",
                        "test_sequences": "number", "test_wrong": "number", "test_mean_error": "number"}
 # what continual_report.summarise and plots.cerg_figure read from cerg's trials.csv
 CERG_COLUMNS = {"row": "text", "seed": "integer", "net": "integer", "solved": "bool",
@@ -94,3 +94,12 @@ def check_column(values: pd.Series, name: str, kind: str, required: bool, fail) 
 def first_line(error: Exception) -> str:
     """The first non-empty line of an exception's message."""
     return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+
+
+def of_row(trials: pd.DataFrame, row) -> pd.DataFrame:
+    """The trials of one row: its label and, where the file has the column, its reading (rows of several
+    readings share a label, and so their trial keys)."""
+    chosen = trials["row"] == row.label
+    if "reading" in trials:
+        chosen &= trials["reading"].fillna("paper") == row.reading.name
+    return trials[chosen]

@@ -60,7 +60,8 @@ def test_describe_gives_the_papers_net(capsys):
     net = json.loads(capsys.readouterr().out)
     assert (net["weights"], net["blocks"], net["block_size"], net["learning_rate"], net["trials"]) == \
         (664, 2, 1, 0.01, 20)
-    assert net["cap"] == 93_000 and net["criterion"]["window"] == 10_000 and net["criterion"]["threshold"] == 0.2
+    assert net["cap"] == 93_000 and net["criterion"]["threshold"] == 0.2 and net["reading"] == "paper"
+    assert net["criterion"]["rule"] == "FrozenTest" and net["criterion"]["size"] == 10_000      # D13: a frozen test
     assert main(["describe", "exp2a", "p=4", "--all"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["weights"] for r in rows} == {36}
@@ -72,7 +73,10 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     folder = tmp_path / "exp2"
     for name in ("trials.csv", "summary.csv", "summary.md", "run.json", "table3_vs_q.png"):
         assert (folder / name).exists(), name
-    (job,) = (folder / "jobs").glob("2c_q=50_p=50.seed0.*.json")
+    from lstm97.experiments import quick, rows_of
+    from lstm97.sweep import job_path
+    (row,) = [quick(r) for r in rows_of("exp2", quick=True) if r.label == "2c q=50 p=50" and not r.pilot]
+    job = job_path(tmp_path, row, 0)
     before = job.stat().st_mtime_ns
     assert main(args) == 0                               # finished jobs are not trained again
     assert job.stat().st_mtime_ns == before

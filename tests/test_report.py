@@ -43,7 +43,8 @@ def _fake_trials(rows, success=True):
             continue
         for i in range(3):
             ok = success and i < 2
-            lines.append({"experiment": row.experiment, "row": row.label, "cell": row.cell, "seed": 0, "trial": i,
+            lines.append({"experiment": row.experiment, "row": row.label, "cell": row.cell,
+                          "reading": row.reading.name, "pilot": row.pilot, "seed": 0, "trial": i,
                           "success": ok, "sequences": 1000 * (i + 1) if ok else row.cap, "presented": 5000,
                           "learned_at": -1, "grown_at": -1, "reason": "success" if ok else "cap",
                           "final_error": 0.1, "wall_s": 1.0, "st1_at": 900 * (i + 1), "test_sequences": 2560,

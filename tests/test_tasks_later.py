@@ -196,9 +196,11 @@ def test_exp3_lengths_classes_and_noise(name):
 
 # ---------------------------------------------------------------- experiments 4 and 5: adding, multiplication
 
-@pytest.mark.parametrize("name, T", [("exp4", 100), ("exp4", 500), ("exp5", 100)])
-def test_adding_and_multiplication(name, T):
-    task = make_task(name, T=T)
+@pytest.mark.parametrize("name, T, marked_first", [("exp4", 100, "zeroed"), ("exp4", 500, "zeroed"),
+                                                   ("exp5", 100, "zeroed"), ("exp4", 100, "kept"),
+                                                   ("exp5", 100, "kept")])
+def test_adding_and_multiplication(name, T, marked_first):
+    task = make_task(name, T=T, marked_first=marked_first)
     N = 2000
     seqs = _batch(task)
     n, value, marker = seqs.length, seqs.x[..., 0], seqs.x[..., 1]
@@ -219,13 +221,15 @@ def test_adding_and_multiplication(name, T):
     assert value[live].min() >= lo and value[live].max() <= 1.0 and value[live].min() < lo + 0.01
     v = value[np.arange(N)[:, None], marks - 1]
     first_marked = marks[:, 0] == 1
-    assert 0.05 < first_marked.mean() < 0.2 and (v[first_marked, 0] != 0).all()          # input value kept
-    if name == "exp4":
-        v[first_marked, 0] = 0.0                                                         # X1 := 0
-        expected = 0.5 + v.sum(1) / 4
-    else:
-        v[first_marked, 0] = 1.0                                                         # X1 := 1.0
-        expected = v.prod(1)
+    assert 0.05 < first_marked.mean() < 0.2
+    x1 = 0.0 if name == "exp4" else 1.0                                                  # Sec. 5.4, 5.5
+    if marked_first == "kept":                  # the old D9: the input shows the drawn value, the target X1
+        assert (v[first_marked, 0] != x1).all()
+        v[first_marked, 0] = x1
+    else:                                       # D9 revised: the first draw at pair 1 shows X1 itself; the
+        shown = v[first_marked, 0]              # second draw there is an ordinary mark (p = 9/10 · 1/(T/2−1))
+        assert 0.7 < (shown == x1).mean() < 1.0 and (shown != x1).any()
+    expected = 0.5 + v.sum(1) / 4 if name == "exp4" else v.prod(1)                       # input and target agree
     np.testing.assert_allclose(seqs.target[np.arange(N), n - 1, 0], expected, rtol=1e-6, atol=1e-7)
     second_far = (marks[:, 1] > 10).mean()                                               # second mark spreads
     assert abs(second_far - (1 - 9 / (T // 2 - 1))) < 0.04                               # over 1..T/2
@@ -327,10 +331,10 @@ def test_cli_sample(name, capsys):
 
 
 def test_other_reading_of_d9_shows_the_target_value_at_a_marked_first_pair():
-    """Task4Zeroed / Task5Ones: where position 1 is marked, its input value is the one the target uses."""
-    from lstm97.tasks.exp4 import Task4Zeroed, Task5Ones
-    for cls, value in ((Task4Zeroed, 0.0), (Task5Ones, 1.0)):
-        task = cls(T=20)
+    """marked_first=zeroed_either (the old pilot): where position 1 is marked by either draw, its input value
+    is the one the target uses."""
+    for name, value in (("exp4", 0.0), ("exp5", 1.0)):
+        task = make_task(name, T=20, marked_first="zeroed_either")
         seqs = jax.jit(jax.vmap(task.sample))(jax.random.split(jax.random.PRNGKey(5), 400))
         x, n = np.asarray(seqs.x), np.asarray(seqs.length)
         first_marked = x[:, 0, 1] == 1.0

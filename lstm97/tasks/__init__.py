@@ -56,6 +56,8 @@ def _convert(kind: str, value: Any) -> Any:
         return _BOOLS[str(value).lower()]
     if kind == "float":
         return float(value)
+    if kind == "str":
+        return str(value)
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(value)
     return int(value)

@@ -11,10 +11,13 @@ single target sits at the last step. Adding with T = 20 (the paper uses 100, 500
     marker  -1     0      0     0      1      0      1      0     …  -1
     target  at the last step: 0.5 + (−0.24 − 0.57)/4 = 0.298
 
-Exp 4 (adding): values U[−1, 1]; target 0.5 + (X1 + X2)/4; if position 1 is marked, its value counts as 0.
-Exp 5 (multiplication): values U[0, 1]; target X1 · X2; if position 1 is marked, its value counts as 1.0.
-In both, a marked first pair keeps its drawn input value and marker 1.0 (decision 9), whichever of the two
-draws marked it (both targets are symmetric in X1, X2). Correct: |error| < 0.04.
+Exp 4 (adding): values U[−1, 1]; target 0.5 + (X1 + X2)/4. Exp 5 (multiplication): values U[0, 1]; target
+X1 · X2. Correct: |error| < 0.04. A marked first pair (``marked_first``, a reading: ``lstm97/readings.py``):
+- ``zeroed`` (decision 9, revised; the default): when the first draw marks pair 1, that pair's value, X1, is
+  set to 0 (exp 5: 1.0) in the input and the target alike; a second mark at pair 1 is an ordinary mark.
+- ``kept`` (the old D9): a mark at pair 1 by either draw counts as 0 (1.0) in the target while the input
+  shows the drawn value.
+- ``zeroed_either`` (the old pilot): a mark at pair 1 by either draw shows and counts 0 (1.0).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from lstm97.readings import legacy_repr
 from lstm97.tasks.base import Sequence, TaskError, check_at_most
 
 T_MAX = 100_000         # 100 × the paper's largest T (Table 7: 1,000)
@@ -31,6 +35,7 @@ T_MAX = 100_000         # 100 × the paper's largest T (Table 7: 1,000)
 @dataclass(frozen=True)
 class Task4:
     T: int = 100          # minimal length; Table 7 rows: 100, 500, 1000 (minimal lag T/2)
+    marked_first: str = "zeroed"    # a reading (D9): "zeroed", "kept" or "zeroed_either" (module docstring)
 
     threshold = 0.04      # ABS(0.04), Table 11
     symbolic = False
@@ -39,13 +44,23 @@ class Task4:
     low = -1.0            # values U[low, 1]
     first_x1 = 0.0        # X1 when position 1 is marked (Sec. 5.4: "X1 is set to zero")
     name = "exp4"
-    first_input_as_target = False   # D9: a marked first pair keeps its drawn input value (see Task4Zeroed)
+    either = "Zeroed"     # the class name the old pilot (zeroed_either) ran under: Task4Zeroed
 
     def __post_init__(self):
+        if self.marked_first not in ("zeroed", "kept", "zeroed_either"):
+            raise TaskError(f"{self.name}: marked_first must be zeroed, kept or zeroed_either, "
+                            f"got {self.marked_first!r}")
         if self.T < 20 or self.T % 10:
             raise TaskError(f"{self.name}: T must be a multiple of 10 and at least 20 "
                             f"(lengths T..T+T/10, first mark within the first 10 of T/2), got {self.T}")
         check_at_most(self.name, T_MAX, T=self.T)
+
+    def __repr__(self) -> str:
+        """As the fingerprint reads it: ``kept`` prints as Task4(T=…) did before the reading was a field, and
+        ``zeroed_either`` as the pilot class Task4Zeroed(T=…) that ran it (their committed jobs still match)."""
+        if self.marked_first == "zeroed_either":
+            return f"{type(self).__name__}{self.either}(T={self.T!r})"
+        return legacy_repr(self, {"marked_first": "kept"})
 
     @property
     def max_len(self) -> int:
@@ -66,17 +81,21 @@ class Task4:
         marked = (pos == first) | (pos == second)
         marker = jnp.where(marked, 1.0, jnp.where((pos == 0) | (pos == n - 1), -1.0, 0.0))
         live = (pos < n).astype(jnp.float32)
-        if self.first_input_as_target:          # the other reading of D9: the net sees the value the target uses
-            value = jnp.where((pos == 0) & marked, self.first_x1, value)
+        if self.marked_first == "zeroed":         # X1 is pair 1's value: the input shows what the target uses
+            value = jnp.where((pos == 0) & (first == 0), self.first_x1, value)
+            x1, x2 = value[first], value[second]
+        else:
+            if self.marked_first == "zeroed_either":
+                value = jnp.where((pos == 0) & marked, self.first_x1, value)
+            x1 = jnp.where(first == 0, self.first_x1, value[first])
+            x2 = jnp.where(second == 0, self.first_x1, value[second])       # either draw at pair 1 counts 0
         x = jnp.stack([value * live, marker * live], axis=-1)
-        x1 = jnp.where(first == 0, self.first_x1, value[first])
-        x2 = jnp.where(second == 0, self.first_x1, value[second])           # position 1 may be the second mark
         y = self.combine(x1, x2)
         end = (pos == n - 1).astype(jnp.float32)
         return Sequence(x=x, target=(y * end)[:, None], mask=end, judge=end, length=n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)        # Task4's repr (the fingerprint's), not a generated one
 class Task5(Task4):
     """Multiplication: values U[0, 1], target X1 · X2, X1 := 1.0 if position 1 is marked (Sec. 5.5)."""
 
@@ -85,22 +104,10 @@ class Task5(Task4):
     low = 0.0
     first_x1 = 1.0
     name = "exp5"
+    either = "Ones"       # the old pilot's class: Task5Ones
 
     @staticmethod
     def combine(x1: jax.Array, x2: jax.Array) -> jax.Array:
         return x1 * x2
 
 
-@dataclass(frozen=True)
-class Task4Zeroed(Task4):
-    """The other reading of decision 9 (spec §5: "whether the input value is also zeroed"): when position 1 is
-    marked, its input value is set to the value the target uses (0), so the net sees what it must add."""
-
-    first_input_as_target = True
-
-
-@dataclass(frozen=True)
-class Task5Ones(Task5):
-    """Decision 9's other reading for exp 5: a marked position 1 shows the value 1.0 the target uses."""
-
-    first_input_as_target = True

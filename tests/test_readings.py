@@ -1,0 +1,114 @@
+"""Readings as data: named fields with defaults, allowed values and provenance; rows built from them; the
+revised defaults (decisions 4, 9, 13, 14) as the paper's rows and the old readings as pilots beside them, so
+every committed result still loads."""
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lstm97 import criteria
+from lstm97.criteria import FrozenTest
+from lstm97.experiments import EXPERIMENTS, rows_of
+from lstm97.readings import BEFORE, FIELDS, PAPER, Reading, ReadingError
+from lstm97.sweep import load_job
+from lstm97.tasks import make_task
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def test_fields_have_a_default_among_their_values_and_a_provenance():
+    for field in FIELDS.values():
+        assert field.default in field.allowed and len(field.allowed) >= 2
+        assert field.provenance in ("text", "evidence", "inference") and field.source and field.experiments
+
+
+def test_a_reading_lists_what_differs_from_the_defaults_under_a_stable_name():
+    assert Reading.of(marked_first="zeroed") == PAPER and PAPER.name == "paper"
+    reading = Reading.of(st_test_set="fresh", marked_first="kept")
+    assert reading.name == "marked_first=kept,st_test_set=fresh"
+    assert Reading.parse(reading.name) == reading and Reading.parse("paper") == PAPER
+    assert reading["exp2_success"] == "frozen_test" and reading["marked_first"] == "kept"
+    assert reading.applying_to("exp3").name == "st_test_set=fresh"
+
+
+@pytest.mark.parametrize("text, problem", [("colour=red", "unknown reading field 'colour'"),
+                                           ("marked_first=dropped", "marked_first must be one of"),
+                                           ("marked_first", "a reading is 'paper' or FIELD=VALUE")])
+def test_an_unknown_field_or_value_is_one_line(text, problem):
+    with pytest.raises(ReadingError, match=problem) as info:
+        Reading.parse(text)
+    assert "\n" not in str(info.value)
+
+
+def test_the_revised_defaults_are_the_papers_rows():
+    """D4, D9, D13, D14 (../shared/paper/decisions.md, revised) are what the non-pilot rows run."""
+    exp2 = {r.label: r for r in rows_of("exp2", variants=False)}
+    for label in ("2a LSTM p=100", "2b LSTM p=100"):
+        assert exp2[label].construction is not None and exp2[label].construction.outgoing == "zero"
+    assert all(isinstance(r.criterion, FrozenTest) and r.criterion.size == 10_000 for r in exp2.values() if r.run)
+    assert exp2["2a LSTM p=100"].chunk == 50 and exp2["2c q=50 p=50"].chunk == 300     # 1 % of the means
+    assert all(r.criterion.test_set == "fixed" for r in rows_of("exp3", variants=False))
+    assert all(r.task.marked_first == "zeroed" for name in ("exp4", "exp5") for r in rows_of(name, variants=False))
+
+
+@pytest.mark.parametrize("name", [n for n in EXPERIMENTS if n != "compare"])
+def test_one_non_pilot_row_per_paper_row_and_the_old_readings_beside_them(name):
+    rows = rows_of(name)
+    paper = [r for r in rows if not r.pilot]
+    assert len({r.label for r in paper}) == len(paper) and all(r.reading == PAPER for r in paper)
+    twins = {r.label for r in rows if r.pilot and r.reading == BEFORE.applying_to(*{r.experiment, r.task_name})}
+    if name in ("exp3", "exp4", "exp5"):
+        assert twins == {r.label for r in paper if r.run}
+
+
+def test_every_committed_job_file_loads_under_a_row_of_its_experiment():
+    """No committed result is orphaned by the readings becoming fields: each job file is some row's."""
+    for name in (*EXPERIMENTS,):
+        files = set((RESULTS / name / "jobs").glob("*.json"))
+        loaded = set()
+        for row in rows_of(name):
+            if row.run and load_job(RESULTS, row, 0, row.trials) is not None:
+                from lstm97.sweep import job_path
+                loaded.add(job_path(RESULTS, row, 0))
+        assert files <= loaded, sorted(p.name for p in files - loaded)[:5]
+
+
+def _exp2c():
+    return make_task("exp2c", p=4, q=4, k_max=8)
+
+
+def test_the_frozen_test_passes_a_net_right_on_every_sequence_and_fails_one_wrong_on_some():
+    task, rule = _exp2c(), FrozenTest(size=1000, batch=50)
+    state = rule.init()
+    right = lambda batch: batch.target
+    passed = rule.check(state, right, task, jax.random.PRNGKey(0), 0, jnp.int32(700))
+    assert int(passed.success_at) == 700                                 # training sequences before the test
+    # wrong (by 0.3 > 0.2 at the target step) on the sequences of one class: about half of them
+    wrong = lambda batch: batch.target + 0.3 * batch.mask[..., None] * (batch.target[..., :1] > 0.5)
+    failed = rule.check(state, wrong, task, jax.random.PRNGKey(0), 0, jnp.int32(700))
+    assert int(failed.success_at) == -1
+
+
+def test_the_fixed_test_set_is_drawn_once_and_the_fresh_one_at_every_check():
+    task = make_task("exp3a", T=20, N=3)
+    seen = []
+
+    def outputs_of(batch):
+        seen.append(np.asarray(batch.x))
+        return batch.target
+    for test_set, same in (("fixed", True), ("fresh", False)):
+        rule, seen[:] = criteria.TestSet(16, test_set=test_set), []
+        state = rule.init()
+        for i in range(2):
+            state = rule.check(state, outputs_of, task, jax.random.PRNGKey(i), 0, jnp.int32(10))
+        assert np.array_equal(seen[0], seen[1]) == same, test_set
+
+
+def test_a_committed_job_of_the_old_reading_has_the_numbers_of_its_file():
+    """The exp 4 T=100 pilot under the old D9 is the committed seed-0 job (its fingerprint is unchanged)."""
+    (row,) = [r for r in rows_of("exp4") if r.label == "T=100" and r.reading == Reading.of(marked_first="kept")]
+    record = load_job(RESULTS, row, 0, row.trials)
+    assert record is not None and json.loads(json.dumps(record))["trials"][0]["row"] == "T=100"
