@@ -344,9 +344,13 @@ def write_overview(out: Path) -> Path:
              "mean training sequences to success as printed (exps 3-6 give no rate; read as 100 %, see "
              "docs/deviations.md). Ours: successful/all trials with the exact 95 % interval, then the mean and "
              "median sequences to success of the successful trials. Verdict: reproduced when the paper's rate "
-             "lies in our interval and our mean is within ×0.5–×2 of the paper's; partly when one holds. Pilots of "
-             "other readings are on the experiment pages only.", "",
-             "| experiment | row | paper | ours | verdict | page |", "|---|---|---|---|---|---|"]
+             "lies in our interval and our mean is within ×0.5–×2 of the paper's; partly when one holds. *Ours* is "
+             "under the project's default readings (`lstm97/readings.py`, docs/deviations.md); *other readings* "
+             "are the same row under other readings of what the paper leaves open (pilots, with their own "
+             "verdicts; the experiment pages have every pilot). A reading counts as a row's answer only after a "
+             "confirmation run on seed 0, which no search uses.", "",
+             "| experiment | row | paper | ours | verdict | other readings | page |",
+             "|---|---|---|---|---|---|---|"]
     counts: dict[str, int] = {}
     found, quick = [], []
     for name in EXPERIMENTS:
@@ -360,10 +364,13 @@ def write_overview(out: Path) -> Path:
             quick.append(name)
         pilots = summary["pilot"].astype(str) == "True" if "pilot" in summary else \
             summary["row"].str.contains(r"\[", regex=True)          # summaries written before the column
-        summary = summary[~pilots]
-        for r in summary.itertuples():
+        others = summary[pilots & summary["row"].isin(summary.loc[~pilots, "row"])] if "reading" in summary \
+            else summary.iloc[:0]                                   # pilots that share a paper row's label
+        for r in summary[~pilots].itertuples():
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
-            lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | "
+            other = "; ".join(f"{o.reading}: {_ours_text(o)}, {o.verdict}"
+                              for o in others[others["row"] == r.row].itertuples() if o.trials)
+            lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | {other or '–'} | "
                          f"[{name}/summary.md]({name}/summary.md) |")
     lines += ["", "Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
     if quick:                  # a --quick run's folder (results/quick): title and banner say so
