@@ -180,7 +180,7 @@ def _work_sentence(work: dict) -> str:
 
 def _quick_lines(summary: pd.DataFrame, test_sequences: list[int] | None) -> list[str]:
     """A quick run's banner (under the title) with the trials per row, caps and test-set sizes it used."""
-    from lstm97.report import quick_banner, quick_parts
+    from lstm97.marks import quick_banner, quick_parts
     return [quick_banner(quick_parts(summary, test_sequences), "no finding below applies"), ""]
 
 
@@ -197,7 +197,7 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
     grid = comparison_grid(summary)
     paper_rows = list(dict.fromkeys(frame["paper_row"]))
     complete = [p for p in paper_rows if set(grid.loc[grid["paper_row"] == p, "cell_kind"]) >= set(CELLS)]
-    from lstm97.report import QUICK_TITLE
+    from lstm97.marks import QUICK_TITLE
     quick = bool(meta.get("quick"))
     lines = ["# Every cell on every row of the paper" + (QUICK_TITLE if quick else ""), "",
              *(_quick_lines(summary, test_sequences) if quick else []),

@@ -135,7 +135,7 @@ def _n(x, digits: int = 0) -> str:
 
 def _quick_lines(summary: pd.DataFrame, meta: dict) -> list[str]:
     """A quick run's banner (under the title): the nets per row, streams and test length it used."""
-    from lstm97.report import quick_banner, span
+    from lstm97.marks import quick_banner, span
     nets = [n for n in summary.get("nets", []) if n]
     parts = [f"{span(nets)} net{'' if span(nets) == '1' else 's'} per row"] if nets else []
     parts += [text.format(meta[key]) for key, text in (("max_streams", "at most {:,} training streams per net"),

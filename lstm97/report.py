@@ -15,6 +15,7 @@ import pandas as pd
 
 from lstm97 import stats
 from lstm97.config import Row
+from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
 from lstm97.store import tables_folder, write_atomic
 from lstm97.sweep import load_job, provenance
 from lstm97.trials_file import of_row
@@ -87,35 +88,6 @@ def _num(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-QUICK_VERDICT = "quick run"        # a --quick run's rows: small budgets, so no verdict
-QUICK_TITLE = " (quick run)"
-
-
-def quick_banner(parts: list[str], tail: str = "verdicts do not apply", which: str = "") -> str:
-    """The line under a quick run's title: what was shrunk (``parts``), and that it is no result."""
-    return (f"> QUICK RUN{which}: " + ", ".join(parts) + (" — " if parts else "")
-            + f"a smoke test of the pipeline, not a result; {tail}.")
-
-
-def span(values) -> str:
-    """The range of counts a page states: "2" for one value, "1–2" for several."""
-    values = sorted({int(v) for v in values})
-    return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
-
-
-def quick_parts(summary: pd.DataFrame, test_sequences: list[int] | None) -> list[str]:
-    """Trials per row, caps and test-set sizes that a quick run's summary actually used."""
-    ran = summary[summary["trials"] > 0]
-    built = ran if len(ran) else summary[summary["cell"] != "not run"] if "cell" in summary else ran
-    trials = span(ran["trials"]) if len(ran) else ""
-    parts = [f"{trials} trial{'' if trials == '1' else 's'} per row"] if trials else []
-    if "cap" in built and len(built):
-        parts.append(f"cap {span(built['cap'])} sequences")
-    if test_sequences:
-        parts.append(f"{_sizes_text(test_sequences)} test sequences")
-    return parts
-
-
 def sizes_tested(trials: pd.DataFrame, rows: tuple[Row, ...] = ()) -> list[int]:
     """The test-set sizes the trial rows record (``test_sequences``), else those the rows are built with:
     the number the tables and figures state, never a fixed 2,560."""
@@ -129,15 +101,10 @@ def sizes_tested(trials: pd.DataFrame, rows: tuple[Row, ...] = ()) -> list[int]:
     return sorted({r.test_sequences for r in rows if r.run and r.test_sequences})
 
 
-def _sizes_text(sizes: list[int] | None) -> str:
-    from lstm97.paper import TEST_SET
-    return " or ".join(f"{s:,}" for s in sorted(sizes or [TEST_SET]))
-
-
 def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list[int] | None = None) -> str:
     """``summary.md``; ``test_sequences``: the test-set sizes used (``sizes_tested``; default the paper's)."""
     from lstm97.paper import TEST_SET
-    tests = _sizes_text(test_sequences)
+    tests = sizes_text(test_sequences)
     quick = bool(meta.get("quick"))
     out = [f"# {title}" + (QUICK_TITLE if quick else ""), ""]
     if quick:
