@@ -9,7 +9,7 @@ WORKERS ?=
 RUN_FLAGS := $(if $(QUICK),--quick) $(if $(WORKERS),--workers $(WORKERS))
 RESULTS := $(if $(QUICK),results/quick,results)
 
-.PHONY: help all test tables figures bench compare cerg clean $(EXPERIMENTS)
+.PHONY: help all test tables figures bench compare cerg readings clean $(EXPERIMENTS)
 .DEFAULT_GOAL := help
 
 # make (or make help): every target, one line each
@@ -18,6 +18,7 @@ help:
 	@echo "make all           every experiment exp1-exp6, with the wall time of each (QUICK=1, WORKERS=N)"
 	@echo "make compare       beyond the paper: every cell on every LSTM row, then cerg (QUICK=1)"
 	@echo "make cerg          the continual embedded Reber grammar, Gers et al. 2000 (QUICK=1, CERG_FLAGS=...)"
+	@echo 'make readings      ROW="exp4 T=100": one paper row under each reading of its grid (ONLY=, SEED=, TRIALS=, QUICK=1)'
 	@echo "make bench         trial-steps per second of the trainer into results/bench (about 5 min)"
 	@echo "make test          the test suite (pytest)"
 	@echo "make tables        rebuild every summary table from the committed trials.csv (no training)"
@@ -55,6 +56,18 @@ compare: $(STAMP)
 CERG_FLAGS ?=
 cerg: $(STAMP)
 	$(BIN)/python -m lstm97 run cerg $(if $(QUICK),--quick) $(CERG_FLAGS)
+
+# make readings ROW="exp4 T=100" [ONLY=marked_first=kept] [SEED=S] [TRIALS=K] [QUICK=1] [WORKERS=N]: one paper
+# row under each reading of its experiment's grid (READINGS in experiments/expN.py) on seed 1 by default, into
+# results/readings/ (QUICK=1: results/quick/readings/); confirm a reading picked there with SEED=0 ONLY=<it>
+ROW ?=
+ONLY ?=
+SEED ?=
+TRIALS ?=
+readings: $(STAMP)
+	@if [ -z "$(ROW)" ]; then echo 'make readings: give ROW="<experiment> <label>", e.g. ROW="exp4 T=100"' >&2; exit 2; fi
+	$(BIN)/python -m lstm97 readings "$(ROW)" $(RUN_FLAGS) $(if $(ONLY),--only "$(ONLY)") \
+		$(if $(SEED),--seed $(SEED)) $(if $(TRIALS),--trials $(TRIALS))
 
 # trial-steps per second of the trainer on the paper's nets, before and after: results/bench/ (about 5 min)
 bench: $(STAMP)

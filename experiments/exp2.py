@@ -36,7 +36,8 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
              "exp2c": reading.applying_to("exp2", "exp2c")}
 
     def built(*args, reading=None, **kw) -> Row:
-        return Row(*args, **kw, reading=reading or other[args[2]], pilot=pilot)
+        reading = reading or other[args[2]]
+        return Row(*args, **kw, reading=reading, pilot=pilot, updates=reading["updates"])
 
     growth = None if lstm["construction"] == "from_start" else Construction(outgoing=lstm["grown_weights"])
     made = []
@@ -105,3 +106,8 @@ def _variants():
 
 ROWS = rows()
 VARIANTS = tuple(_variants())
+# the readings `python -m lstm97 readings "exp2 <row>"` tries on every row (lstm97/search.py), each where its
+# field applies to the row's task; one that builds a row already tried (2c: the construction fields; any row
+# while rows() builds no per-step row for updates=step) is tried once
+READINGS = (PAPER, Reading.of(exp2_success="streak"), Reading.of(construction="from_start"),
+            Reading.of(grown_weights="initial"), Reading.of(updates="step"))

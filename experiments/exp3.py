@@ -34,3 +34,5 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
 
 ROWS = rows()
 VARIANTS = rows(BEFORE, pilot=True)      # every row under the old D14: a fresh set at every check
+# the readings `python -m lstm97 readings "exp3 <row>"` tries on every row (lstm97/search.py)
+READINGS = (PAPER, Reading.of(st_test_set="fresh"))

@@ -37,3 +37,5 @@ def _variants():
 
 ROWS = rows()
 VARIANTS = tuple(_variants())
+# the readings `python -m lstm97 readings "exp5 <row>"` tries on every row (lstm97/search.py)
+READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"))

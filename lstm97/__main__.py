@@ -1,4 +1,4 @@
-"""Command line: ``python -m lstm97 sample | describe | run | report | bench``.
+"""Command line: ``python -m lstm97 sample | describe | run | report | bench | readings``.
 
 Bad input gets one line on stderr and exit status 2; a sweep that cannot finish exits 1.
 """
@@ -193,6 +193,30 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=seed_int, default=0,
                    help="the tables of this seed (default 0, those in results/<experiment>; another seed's are in "
                         "results/<experiment>/seed<S>)")
+
+    import textwrap
+
+    from lstm97.search import describe_grids
+    p = command("readings", "train one paper row under each reading of its experiment's grid into <out>/readings, "
+                            "one line per row, reading and seed (resumes: finished jobs are kept)")
+    p.description = "\n".join([textwrap.fill(p.description, 100), "", describe_grids()])
+    p.add_argument("row", nargs="+", metavar="ROW",
+                   help="'<experiment> <label>', a paper row, e.g. 'exp4 T=100' or 'exp2 2c q=50 p=50'")
+    p.add_argument("--only", metavar="NAME", default=None,
+                   help="only this reading of the grid: 'paper' or FIELD=VALUE[,FIELD=VALUE] as the table names it")
+    p.add_argument("--trials", type=int_in(1, TRIALS_MAX), default=None,
+                   help=f"trials per reading (default: the row's paper count; at most {TRIALS_MAX:,})")
+    p.add_argument("--seed", type=seed_int, default=1,
+                   help="an integer in [0, 2^63) (default 1: searches use a seed no reported table uses; a "
+                        "reading picked there counts after a confirmation run with --seed 0 at the paper's "
+                        "trial count)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder: jobs in <out>/<experiment>/jobs, the table in <out>/readings "
+                        "(default results/, with --quick results/quick)")
+    p.add_argument("--workers", type=int_in(1, PROCESSES_MAX), default=None,
+                   help=f"local worker processes (default 2, or 1 on a one-core machine; at most {PROCESSES_MAX})")
+    p.add_argument("--quick", action="store_true",
+                   help="small budgets, minutes; results under results/quick (see run --quick below)")
     return parser
 
 
@@ -283,6 +307,30 @@ def cmd_run(args) -> int:
     folder = tables_folder(out, args.experiment, args.seed)
     print(f"{args.experiment}: {len(records)} jobs of seed {args.seed} ({len(records) - reused} trained, "
           f"{reused} reused) in {time.time() - start:.0f} s; wrote {written_since(folder, start)}")
+    return 0
+
+
+def cmd_readings(args) -> int:
+    """A paper row under each reading of its experiment's grid (``lstm97/search.py``); every argument is
+    checked before anything is written."""
+    import shlex
+
+    from lstm97 import search
+    from lstm97.store import tables_folder
+    out = args.out or Path("results/quick" if args.quick else "results")
+    try:
+        job = search.plan(" ".join(args.row), only=args.only, quick=args.quick, trials=args.trials)
+        search.read_index(out)
+    except ValueError as e:                         # SearchError, ReadingError: one line
+        raise UsageError(str(e).splitlines()[0]) from None
+    check_writable(out)
+    start = time.time()
+    done = search.search(job, out, seed=args.seed, workers=args.workers or min(os.cpu_count() or 1, 2),
+                         command=shlex.join(["python", "-m", "lstm97", *args.argv]))
+    n, k = len(job.rows), job.trials
+    print(f"{job.name}: {n} reading{'s' * (n != 1)} × {k} trial{'s' * (k != 1)} on seed {args.seed} "
+          f"({done.trained} trained, {done.reused} reused); wrote "
+          f"{written_since(tables_folder(out, search.FOLDER, 0), start)}")
     return 0
 
 
@@ -398,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     from lstm97.sweep import SweepError
     from lstm97.tasks import TaskError
     commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report,
-                "bench": cmd_bench}
+                "bench": cmd_bench, "readings": cmd_readings}
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)

@@ -18,7 +18,7 @@ The 1997 LSTM (``LSTM1997``), for block j with cells v = 1..S and sources u (inp
 with f = logistic, g = 4σ−2 ∈ [−2,2], h = 2σ−1 ∈ [−1,1] (exp 2a/2b: g = σ, h = identity). Recurrent
 sources are the previous step's hidden activations, the input is the current step's (spec §1.3).
 
-Hidden units are stored stacked in the order [cells (C·S), input gates (C), output gates (C)], so one
+Hidden units are stored stacked in the order [cells (C = B·S), input gates (B), output gates (B)], so one
 matrix product computes every net input. With ``truncated=True`` (the paper's rule) the recurrent
 sources pass through ``stop_gradient``: errors reach the past only through the cell state s, and
 ``jax.grad`` of the summed loss equals the paper's forward-mode truncated RTRL (tested against an

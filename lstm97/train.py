@@ -17,6 +17,7 @@ over them (``placement``).
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -203,11 +204,12 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
     the class being the most active output at the end)."""
     from lstm97.criteria import test_errors
     cell, task = make_cell(row.arch), row.task
+    part_size = math.gcd(size, batch)         # batches that tile the test set (2,560 and 256: of 256)
     classes = task.n_out if hasattr(task, "class_names") else 0
     edges = jnp.asarray(ERROR_BINS[1:-1])
 
     def one(params: Params, key: jax.Array):
-        keys = jax.random.split(jax.random.fold_in(key, TEST_STREAM), size).reshape(-1, batch, 2)
+        keys = jax.random.split(jax.random.fold_in(key, TEST_STREAM), size).reshape(-1, part_size, 2)
 
         def part(keys):
             seqs = jax.vmap(task.sample)(keys)

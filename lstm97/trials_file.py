@@ -101,5 +101,6 @@ def of_row(trials: pd.DataFrame, row) -> pd.DataFrame:
     readings share a label, and so their trial keys)."""
     chosen = trials["row"] == row.label
     if "reading" in trials:
-        chosen &= trials["reading"].fillna("paper") == row.reading.name
+        reading = trials["reading"].astype(object)            # an all-empty column reads as float
+        chosen &= reading.where(reading.notna(), "paper") == row.reading.name
     return trials[chosen]

@@ -74,3 +74,26 @@ def test_a_foreign_checkpoint_starts_the_row_afresh_with_a_notice(tiny_result, t
         train_row(TINY, seed=1, progress=_interrupt_after(2), checkpoint=path, checkpoint_s=0.0)
     assert _numbers(train_row(TINY, seed=0, checkpoint=path)) == _numbers(tiny_result)
     assert "belongs to another row, seed or trial count" in capsys.readouterr().err
+
+
+def test_a_test_set_size_that_is_no_multiple_of_the_batch_is_tested_whole():
+    """final_test on 1,000 sequences (no multiple of its 256-sequence batches) tests all 1,000."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from lstm97.criteria import Recent
+    from lstm97.train import final_test, make_train, trial_keys
+    row = TINY.scaled(criterion=Recent(window=10), test_sequences=1000)
+    state = jax.jit(jax.vmap(make_train(row).init))(trial_keys(row, 0, 2), jnp.arange(2))
+    out = final_test(row, jax.tree.map(np.asarray, state), 1000)
+    hist = np.array([[int(x) for x in h.split(";")] for h in out["test_error_hist"]])
+    assert (hist.sum(axis=1) == 1000).all() and (out["test_wrong"] <= 1000).all()
+
+
+def test_an_all_empty_reading_column_selects_the_paper_rows():
+    import pandas as pd
+
+    from lstm97.trials_file import of_row
+    trials = pd.DataFrame({"row": [ROW.label, ROW.label], "reading": [float("nan"), float("nan")]})
+    assert len(of_row(trials, ROW)) == 2
