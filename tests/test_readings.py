@@ -65,14 +65,18 @@ def test_one_non_pilot_row_per_paper_row_and_the_old_readings_beside_them(name):
 
 
 def test_every_committed_job_file_loads_under_a_row_of_its_experiment():
-    """No committed result is orphaned by the readings becoming fields: each job file is some row's."""
-    for name in (*EXPERIMENTS,):
+    """No committed result is orphaned by the readings becoming fields: each job file, of any seed, belongs to
+    a row of its experiment or of its readings grid (``lstm97/search.py``)."""
+    from lstm97.search import grid, searchable
+    from lstm97.sweep import job_path
+    for name in EXPERIMENTS:
+        rows = list(rows_of(name))
+        if name in searchable():
+            rows += [r for paper in rows_of(name, variants=False) if paper.run for r in grid(name, paper)[0]]
         files = set((RESULTS / name / "jobs").glob("*.json"))
-        loaded = set()
-        for row in rows_of(name):
-            if row.run and load_job(RESULTS, row, 0, row.trials) is not None:
-                from lstm97.sweep import job_path
-                loaded.add(job_path(RESULTS, row, 0))
+        seeds = {json.loads(p.read_text())["seed"] for p in files}
+        loaded = {job_path(RESULTS, row, seed) for row in rows for seed in seeds
+                  if row.run and load_job(RESULTS, row, seed, 1) is not None}
         assert files <= loaded, sorted(p.name for p in files - loaded)[:5]
 
 
