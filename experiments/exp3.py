@@ -9,7 +9,7 @@ from lstm97.config import Row
 from lstm97.criteria import TestSet
 from lstm97.nets import lstm_3
 from lstm97.paper import TABLE456, TEST_SET, TRIALS
-from lstm97.readings import BEFORE, PAPER, Reading
+from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
 from lstm97.tasks import make_task
 
 RULES = {"3a": dict(max_wrong=0, mean_below=0.01),       # ST1: none wrong; ST2: mean error < 0.01
@@ -25,7 +25,7 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     for (task, T, N), ref in TABLE456.items():
         check = max(10, ref.sequences // 100 // 10 * 10)
         made.append(Row("exp3", f"{task} T={T} N={N}", f"exp{task}", make_task(f"exp{task}", T=T, N=N), lstm_3(),
-                        RATES[task], TRIALS["exp3"], 3 * ref.sequences,
+                        RATES[task], TRIALS["exp3"], CAP_FACTOR[reading["cap"]] * ref.sequences,
                         TestSet(256, **RULES[task], test_set=reading["st_test_set"]), paper=ref, chunk=check,
                         test_sequences=TEST_SET, note=f"checked every {check} sequences", reading=reading,
                         pilot=pilot))
@@ -35,4 +35,4 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
 ROWS = rows()
 VARIANTS = rows(BEFORE, pilot=True)      # every row under the old D14: a fresh set at every check
 # the readings `python -m lstm97 readings "exp3 <row>"` tries on every row (lstm97/search.py)
-READINGS = (PAPER, Reading.of(st_test_set="fresh"))
+READINGS = (PAPER, Reading.of(st_test_set="fresh"), Reading.of(cap="10x"))

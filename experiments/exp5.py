@@ -9,7 +9,7 @@ from lstm97.config import Row
 from lstm97.criteria import Recent
 from lstm97.nets import lstm_45
 from lstm97.paper import TABLE8, TEST_SET, TRIALS
-from lstm97.readings import BEFORE, PAPER, Reading
+from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
 from lstm97.tasks import make_task
 
 
@@ -18,8 +18,8 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     reading = reading.applying_to("exp5")
     return tuple(Row("exp5", f"T=100 n_seq={n_seq}", "exp5",
                      make_task("exp5", T=100, marked_first=reading["marked_first"]), lstm_45(None), 0.1,
-                     TRIALS["exp5"], 3 * ref.sequences, Recent(2000, fewer_wrong_than=n_seq), paper=ref,
-                     chunk=2000, test_sequences=TEST_SET, reading=reading, pilot=pilot)
+                     TRIALS["exp5"], CAP_FACTOR[reading["cap"]] * ref.sequences, Recent(2000, fewer_wrong_than=n_seq),
+                     paper=ref, chunk=2000, test_sequences=TEST_SET, reading=reading, pilot=pilot)
                  for n_seq, ref in TABLE8.items())
 
 
@@ -38,4 +38,4 @@ def _variants():
 ROWS = rows()
 VARIANTS = tuple(_variants())
 # the readings `python -m lstm97 readings "exp5 <row>"` tries on every row (lstm97/search.py)
-READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"))
+READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"), Reading.of(cap="10x"))
