@@ -12,7 +12,7 @@ from lstm97.construction import Construction
 from lstm97.criteria import FrozenTest, Streak
 from lstm97.nets import lstm_2ab, lstm_2c, rtrl_2a  # noqa: F401 (re-exported for tests)
 from lstm97.paper import EXP2_TEST, EXP2_WINDOW, TABLE2, TABLE3, TASK2B, TRIALS, cap_for
-from lstm97.readings import BEFORE, PAPER, Reading
+from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
 from lstm97.tasks import make_task
 
 # RTRL/BPTT at p = 10 and 100: the paper reports 0 % after 5,000,000 sequences; we stop earlier (issue 2 allows
@@ -32,7 +32,7 @@ def _success(reading: Reading, ref) -> tuple[object, int | None]:
 def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     """Table 2's rows, 2b's and Table 3's under ``reading`` (its exp-2 fields)."""
     lstm = reading.applying_to("exp2", "exp2a")                          # 2a/2b's LSTM: its construction too
-    other = {"exp2a": lstm.without("construction", "grown_weights"), "exp2b": lstm,
+    other = {"exp2a": lstm.without("construction", "grown_weights", "cap"), "exp2b": lstm,
              "exp2c": reading.applying_to("exp2", "exp2c")}
 
     def built(*args, reading=None, **kw) -> Row:
@@ -40,6 +40,7 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
         return Row(*args, **kw, reading=reading, pilot=pilot, updates=reading["updates"])
 
     growth = None if lstm["construction"] == "from_start" else Construction(outgoing=lstm["grown_weights"])
+    lstm_cap = lambda ref: cap_for(ref, factor=CAP_FACTOR[lstm["cap"]])       # the LSTM rows' cap (a reading)
     made = []
     for (method, p, lr), ref in TABLE2.items():
         task = make_task("exp2a", p=p)
@@ -48,7 +49,7 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
             made.append(built("exp2", f"2a CH p={p}", "exp2a", task, rtrl_2a(p), lr, TRIALS["exp2a"], 1, rule,
                               paper=ref, run=False, note="not reproduced: the chunker's topology is not in the paper"))
         elif method == "LSTM":
-            made.append(built("exp2", f"2a LSTM p={p}", "exp2a", task, lstm_2ab(p), lr, TRIALS["exp2a"], cap_for(ref),
+            made.append(built("exp2", f"2a LSTM p={p}", "exp2a", task, lstm_2ab(p), lr, TRIALS["exp2a"], lstm_cap(ref),
                               rule, paper=ref, chunk=check or 500, construction=growth, reading=lstm))
         else:
             for rate in (RATES if lr is None else (lr,)):
@@ -59,12 +60,12 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
                                   chunk=check or (500 if p == 100 else 5000)))
     rule, check = _success(reading, TASK2B)
     made.append(built("exp2", "2b LSTM p=100", "exp2b", make_task("exp2b", p=100), lstm_2ab(100), 1.0,
-                      TRIALS["exp2b"], cap_for(TASK2B), rule, paper=TASK2B, chunk=check or 500, construction=growth,
+                      TRIALS["exp2b"], lstm_cap(TASK2B), rule, paper=TASK2B, chunk=check or 500, construction=growth,
                       reading=lstm))
     for (q, p), ref in TABLE3.items():
         rule, check = _success(reading, ref)
         made.append(built("exp2", f"2c q={q} p={p}", "exp2c", make_task("exp2c", p=p, q=q), lstm_2c(p), 0.01,
-                          TRIALS["exp2c"], cap_for(ref), rule, paper=ref,
+                          TRIALS["exp2c"], lstm_cap(ref), rule, paper=ref,
                           chunk=check or (1000 if q <= 200 else 250)))
     return tuple(made)
 
@@ -107,7 +108,7 @@ def _variants():
 ROWS = rows()
 VARIANTS = tuple(_variants())
 # the readings `python -m lstm97 readings "exp2 <row>"` tries on every row (lstm97/search.py), each where its
-# field applies to the row's task; one that builds a row already tried (2c: the construction fields; any row
-# while rows() builds no per-step row for updates=step) is tried once
+# field applies to the row's task; one that builds a row already tried (2c: the construction fields and
+# updates; the baselines: the cap) is tried once
 READINGS = (PAPER, Reading.of(exp2_success="streak"), Reading.of(construction="from_start"),
-            Reading.of(grown_weights="initial"), Reading.of(updates="step"))
+            Reading.of(grown_weights="initial"), Reading.of(updates="step"), Reading.of(cap="10x"))

@@ -41,9 +41,9 @@ TABLE3 = {
 }
 
 
-def cap_for(ref: PaperRef, paper_cap: int = EXP2_CAP) -> int:
-    """Decision 16: 3× the paper's mean sequences to success, or the paper's own cap if smaller."""
-    return paper_cap if ref.sequences is None else min(3 * int(ref.sequences), paper_cap)
+def cap_for(ref: PaperRef, paper_cap: int = EXP2_CAP, factor: int = 3) -> int:
+    """Decision 16: 3× (``factor``×) the paper's mean sequences to success, or the paper's own cap if smaller."""
+    return paper_cap if ref.sequences is None else min(factor * int(ref.sequences), paper_cap)
 
 
 # Experiments 1, 3-6 (spec §2, §4-§7). Rows of exps 3-6 give no success rate: the paper reports every trial's

@@ -52,9 +52,10 @@ FIELDS = {f.name: f for f in (
           "Table 10 gives 2c no biases; -3/-6: the paper's remedy for state drift in exps 3-6, tried on 2c",
           ("exp2c",)),
     Field("cap", "3x", ("3x", "10x"), "inference",
-          "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed; the paper states "
-          "no cap for exps 3-5 (its T = 1000 adding runs needed 370,000 to 2,020,000); 10x: a longer look at "
-          "where the rule first holds", ("exp3", "exp4", "exp5")),
+          "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
+          "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "
+          "370,000 to 2,020,000); 10x: a longer look at where the rule first holds (exp 2: its LSTM rows)",
+          ("exp2", "exp3", "exp4", "exp5")),
     Field("st_test_set", "fixed", ("fixed", "fresh"), "text",
           "D14 (revised), Sec. 5.3: 'none of 256 sequences from a randomly chosen test set': one set per trial, "
           "drawn once; fresh: a new set at every check", ("exp3",)),

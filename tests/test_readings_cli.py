@@ -130,18 +130,18 @@ def test_the_table_keeps_every_row_and_seed(tmp_path, monkeypatch, capsys):
     assert main(["readings", "exp4 T=100", *common]) == 0
     assert main(["readings", "exp4 T=100", "--seed", "2", *common]) == 0
     assert main(["readings", "exp2", "2a", "LSTM", "p=100", *common]) == 0       # ROW in several words too
-    assert "(5 trained, 0 reused)" in capsys.readouterr().out.splitlines()[-1]
+    assert "(6 trained, 0 reused)" in capsys.readouterr().out.splitlines()[-1]
     summary = pd.read_csv(tmp_path / "readings" / "summary.csv")
     lines = list(zip(summary["row"], summary["seed"], summary["reading"]))
     exp4 = ("paper", "marked_first=kept", "marked_first=zeroed_either", "cap=10x")
     assert lines == [*(("T=100", 1, r) for r in exp4), *(("T=100", 2, r) for r in exp4),
                      ("2a LSTM p=100", 1, "paper"), ("2a LSTM p=100", 1, "exp2_success=streak"),
                      ("2a LSTM p=100", 1, "construction=from_start"), ("2a LSTM p=100", 1, "grown_weights=initial"),
-                     ("2a LSTM p=100", 1, "updates=step")]
-    assert list(summary["successes"]) == [1] * 13 and list(summary["trials"]) == [2] * 13
-    assert list(summary["pilot"]) == [False, True, True, True] * 2 + [False, True, True, True, True]
+                     ("2a LSTM p=100", 1, "updates=step"), ("2a LSTM p=100", 1, "cap=10x")]
+    assert list(summary["successes"]) == [1] * 14 and list(summary["trials"]) == [2] * 14
+    assert list(summary["pilot"]) == [False, True, True, True] * 2 + [False, True, True, True, True, True]
     md = (tmp_path / "readings" / "summary.md").read_text()
-    assert md.count("readings tried: 4 of 4") == 2 and "readings tried: 5 of 5" in md
+    assert md.count("readings tried: 4 of 4") == 2 and "readings tried: 6 of 6" in md
     runs = json.loads((tmp_path / "readings" / "runs.json").read_text())["runs"]
     assert [(r["row"], r["seed"], r["trials"]) for r in runs] == \
         [("exp4 T=100", 1, 2), ("exp4 T=100", 2, 2), ("exp2 2a LSTM p=100", 1, 2)]
