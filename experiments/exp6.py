@@ -8,15 +8,22 @@ from lstm97.config import Row
 from lstm97.criteria import Recent
 from lstm97.nets import lstm_6
 from lstm97.paper import TABLE9, TEST_SET, TRIALS
+from lstm97.readings import CAP_FACTOR, PAPER, Reading
 from lstm97.tasks import make_task
 
 
-def _rows():
+def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
+    """Table 9's rows under ``reading`` (its exp-6 field: the cap)."""
+    reading = reading.applying_to("exp6")
+    made = []
     for task, blocks, lr in (("6a", 2, 0.5), ("6b", 3, 0.1)):
         ref = TABLE9[task]
-        yield Row("exp6", task, f"exp{task}", make_task(f"exp{task}"), lstm_6(blocks), lr, TRIALS[f"exp{task}"],
-                  3 * ref.sequences, Recent(2000, fewer_wrong_than=1, mean_below=0.1), paper=ref, chunk=2000,
-                  test_sequences=TEST_SET)
+        made.append(Row("exp6", task, f"exp{task}", make_task(f"exp{task}"), lstm_6(blocks), lr, TRIALS[f"exp{task}"],
+                        CAP_FACTOR[reading["cap"]] * ref.sequences, Recent(2000, fewer_wrong_than=1, mean_below=0.1),
+                        paper=ref, chunk=2000, test_sequences=TEST_SET, reading=reading, pilot=pilot))
+    return tuple(made)
 
 
-ROWS = tuple(_rows())
+ROWS = rows()
+# the readings `python -m lstm97 readings "exp6 <row>"` tries (lstm97/search.py)
+READINGS = (PAPER, Reading.of(cap="10x"))

@@ -55,7 +55,7 @@ FIELDS = {f.name: f for f in (
           "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
           "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "
           "370,000 to 2,020,000); 10x: a longer look at where the rule first holds (exp 2: its LSTM rows)",
-          ("exp2", "exp3", "exp4", "exp5")),
+          ("exp2", "exp3", "exp4", "exp5", "exp6")),
     Field("st_test_set", "fixed", ("fixed", "fresh"), "text",
           "D14 (revised), Sec. 5.3: 'none of 256 sequences from a randomly chosen test set': one set per trial, "
           "drawn once; fresh: a new set at every check", ("exp3",)),

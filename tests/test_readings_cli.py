@@ -23,7 +23,7 @@ def snapshot(folder):
 BAD = {
     "unknown row": (["exp4 T=101"], "did you mean 'T=100'"),
     "unknown experiment": (["exp9 T=100"], "unknown experiment 'exp9'"),
-    "no grid": (["exp1", "lr=0.1"], "declares no readings"),
+    "no grid": (["compare", "x"], "declares no readings"),
     "no label": (["exp4"], "exp4's rows: T=100"),
     "row not run": (["exp2 2a CH p=100"], "not reproduced"),
     "unknown field": (["exp4 T=100", "--only", "colour=red"], "unknown reading field 'colour'"),
