@@ -226,7 +226,8 @@ def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = 
         return
     path = folder / "trials.csv"
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}` first")
+        with_seed = f" --seed {seed}" if seed else ""
+        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}{with_seed}` first")
     from lstm97.trials_file import read_trials
     trials = read_trials(path)                      # a broken file: TrialsFileError, before anything is written
     write_tables(experiment, folder, trials, rows, meta)
