@@ -304,6 +304,21 @@ def _is_quick(summary: pd.DataFrame, folder: Path) -> bool:
         return False
 
 
+def _searched(out: Path) -> dict[tuple[str, str], str]:
+    """Per paper row, what ``python -m lstm97 readings`` tried (``readings/summary.csv``): on which seed, how
+    many readings, and the best one's result, linked to the readings page."""
+    path = out / "readings" / "summary.csv"
+    if not path.exists():
+        return {}
+    table, found = pd.read_csv(path), {}
+    for (experiment, row, seed), group in table.groupby(["experiment", "row", "seed"], sort=False):
+        best = group.sort_values(["successes", "mean_sequences"], ascending=[False, True]).iloc[0]
+        text = (f"seed {seed}: {len(group)} reading{'s' if len(group) > 1 else ''}; best {best.reading} "
+                f"{int(best.successes)}/{int(best.trials)} ([readings](readings/summary.md))")
+        found[(experiment, row)] = "; ".join(x for x in (found.get((experiment, row)), text) if x)
+    return found
+
+
 def write_overview(out: Path) -> Path:
     """``results/README.md``: one table of every paper row of every experiment that has a summary."""
     from lstm97.experiments import PAPER as EXPERIMENTS
@@ -315,10 +330,12 @@ def write_overview(out: Path) -> Path:
              "lies in our interval and our mean is within ×0.5–×2 of the paper's; partly when one holds. *Ours* is "
              "under the project's default readings (`lstm97/readings.py`, docs/deviations.md); *other readings* "
              "are the same row under other readings of what the paper leaves open (pilots, with their own "
-             "verdicts; the experiment pages have every pilot). A reading counts as a row's answer only after a "
+             "verdicts; the experiment pages have every pilot); *searched*: the readings `python -m lstm97 "
+             "readings` tried on a search seed (`readings/summary.md`). A reading counts as a row's answer only after a "
              "confirmation run on seed 0, which no search uses.", "",
-             "| experiment | row | paper | ours | verdict | other readings | page |",
-             "|---|---|---|---|---|---|---|"]
+             "| experiment | row | paper | ours | verdict | other readings | searched | page |",
+             "|---|---|---|---|---|---|---|---|"]
+    searched = _searched(out)
     counts: dict[str, int] = {}
     found, quick = [], []
     for name in EXPERIMENTS:
@@ -339,7 +356,7 @@ def write_overview(out: Path) -> Path:
             other = "; ".join(f"{o.reading}: {_ours_text(o)}, {o.verdict}"
                               for o in others[others["row"] == r.row].itertuples() if o.trials)
             lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | {other or '–'} | "
-                         f"[{name}/summary.md]({name}/summary.md) |")
+                         f"{searched.get((name, r.row), '–')} | [{name}/summary.md]({name}/summary.md) |")
     lines += ["", "Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
     if quick:                  # a --quick run's folder (results/quick): title and banner say so
         which = "" if quick == found else f" ({', '.join(quick)})"
