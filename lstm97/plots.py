@@ -215,7 +215,7 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     successes; pairs not finished yet stay grey."""
     from experiments.compare import CELLS
     from lstm97.compare_report import comparison_grid
-    from lstm97.report import summarise
+    from lstm97.summary import summarise
     grid = comparison_grid(summarise(trials, rows))
     grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:

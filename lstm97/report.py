@@ -5,81 +5,24 @@
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from lstm97 import stats
 from lstm97.config import Row
 from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
 from lstm97.store import tables_folder, write_atomic
 from lstm97.sweep import load_job, provenance
-from lstm97.trials_file import of_row
+from lstm97.summary import summarise  # noqa: F401 (tables are built here; plots and search use it too)
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
                  "st1_at", "test_sequences", "test_wrong", "test_mean_error", "test_error_hist",
                  "test_confusion"]    # the last six: exps 3-6 (histogram over train.ERROR_BINS; exp 6's confusion)
-
-
-def summarise(trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) -> pd.DataFrame:
-    """One line per paper row, in the paper's order, including rows we do not run. With ``quick`` (a
-    ``--quick`` run's small budgets) every line says so and rows that ran get the verdict "quick run"."""
-    lines = []
-    for row in rows:
-        t = of_row(trials, row)
-        n, k = len(t), int(t["success"].sum()) if len(t) else 0
-        seqs = t.loc[t["success"].astype(bool), "sequences"].to_numpy(dtype=float)
-        learned = t.loc[t["learned_at"] >= 0, "learned_at"].to_numpy(dtype=float) if len(t) else np.array([])
-        ci = stats.success_interval(k, n) if n else (math.nan, math.nan)
-        mean = float(seqs.mean()) if len(seqs) else math.nan
-        mean_ci = stats.mean_interval(seqs)
-        paper = row.paper
-        ok = t[t["success"].astype(bool)] if n else t
-        def col(name: str) -> np.ndarray:
-            values = ok[name].to_numpy(dtype=float) if name in ok and len(ok) else np.array([])
-            return values[np.isfinite(values)]
-        st1, test_wrong, test_error = col("st1_at"), col("test_wrong"), col("test_mean_error")
-        st1 = st1[st1 >= 0]
-        lines.append({
-            "row": row.label, "cell": row.cell if row.run else "not run",
-            "reading": row.reading.name, "pilot": row.pilot,
-            "weights": row.weights if row.run else (getattr(paper, "weights", None) or math.nan),
-            "learning_rate": row.learning_rate,
-            "trials": n, "successes": k, "success_pct": 100.0 * k / n if n else math.nan,
-            "success_ci_low": ci[0], "success_ci_high": ci[1],
-            "mean_sequences": mean, "mean_ci_low": mean_ci[0], "mean_ci_high": mean_ci[1],
-            "median_sequences": float(np.median(seqs)) if len(seqs) else math.nan,
-            "min_sequences": float(seqs.min()) if len(seqs) else math.nan,
-            "max_sequences": float(seqs.max()) if len(seqs) else math.nan,
-            "median_learned_at": float(np.median(learned)) if len(learned) else math.nan,
-            "learned_trials": len(learned), "diverged": int((t["reason"] == "diverged").sum()) if n else 0,
-            "cap": row.cap,
-            "mean_st1": float(st1.mean()) if len(st1) else math.nan,
-            "mean_test_wrong": float(test_wrong.mean()) if len(test_wrong) else math.nan,
-            "max_test_wrong": float(test_wrong.max()) if len(test_wrong) else math.nan,
-            "mean_test_error": float(test_error.mean()) if len(test_error) else math.nan,
-            "paper_st1": _opt(paper, "st1"), "paper_test_wrong": _opt(paper, "test_wrong"),
-            "paper_test_error": _opt(paper, "test_error"),
-            "paper_success_pct": paper.success_pct if paper and paper.success_pct is not None else math.nan,
-            "paper_sequences": paper.sequences if paper and paper.sequences else math.nan,
-            "verdict": (QUICK_VERDICT if n and quick
-                        else stats.verdict(ci, mean, paper.success_pct if paper else None,
-                                           paper.sequences if paper else None) if n
-                        else "pending" if row.run else "not run"),
-            "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
-            "quick": bool(quick),
-        })
-    return pd.DataFrame(lines)
-
-
-def _opt(paper, name: str) -> float:
-    value = getattr(paper, name, None) if paper else None
-    return math.nan if value is None else float(value)
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -195,8 +138,9 @@ def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, t
     ``seed`` (``store.tables_folder``: seed 0's in ``out/<experiment>``, another's in a folder of its own)."""
     folder = tables_folder(out, experiment, seed)
     records = collect(out, rows, seed, trials)
-    frame = trials_frame(records)
-    write_atomic(folder / "trials.csv", frame.to_csv(index=False, float_format="%.6g"))
+    text = trials_frame(records).to_csv(index=False, float_format="%.6g")
+    write_atomic(folder / "trials.csv", text)
+    frame = pd.read_csv(io.StringIO(text))          # the tables read what trials.csv holds, as a rebuild does
     meta = {"command": command, "quick": quick, "seed": seed, "trials": trials, "date": time.strftime("%Y-%m-%d"),
             "wall_s": None if wall_s is None else round(wall_s, 1),
             "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),

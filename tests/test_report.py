@@ -169,3 +169,22 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     gone = remaining_work(trials.assign(row="gone"), ROWS)                 # no finished row is still in the grid
     assert gone["pending"] == len([r for r in ROWS if r.run]) and gone["steps"] == 0.0
     assert "worker-hours" not in _work_sentence(gone)
+
+
+def test_a_rebuild_from_trials_csv_gives_the_tables_the_run_wrote(tmp_path):
+    """make tables reproduces a run's summary byte for byte: both read the numbers trials.csv holds."""
+    from lstm97.report import rebuild, write_report
+    from lstm97.sweep import run_sweep
+    from tests.test_train import TINY
+    rows = (TINY.scaled(label="tiny rebuild", trials=2, cap=1000, test_sequences=256),)
+    run_sweep(rows, tmp_path, show=False)
+    write_report("test", tmp_path, rows, seed=0, trials=None, command="test", wall_s=None, quick=False)
+    written = {name: (tmp_path / "test" / name).read_bytes() for name in ("summary.csv", "summary.md")}
+    import lstm97.experiments
+    original = lstm97.experiments.rows_of
+    try:
+        lstm97.experiments.rows_of = lambda name, quick=False, variants=True: rows
+        rebuild("test", tmp_path, figures=False)
+    finally:
+        lstm97.experiments.rows_of = original
+    assert {name: (tmp_path / "test" / name).read_bytes() for name in written} == written
