@@ -241,22 +241,3 @@ def rnn1997(arch: RNN1997) -> Cell:
         return Carry(s=carry.s, y=y), jax.nn.sigmoid(out_net)
 
     return Cell(init_params, init_carry, _embed(arch), step)
-
-
-def make_cell(arch: Any) -> Cell:
-    """The cell bundle for an architecture value."""
-    if isinstance(arch, LSTM1997):
-        return lstm1997(arch)
-    if isinstance(arch, RNN1997):
-        return rnn1997(arch)
-    from lstm97 import modern                      # the cells after 1997
-    if type(arch) in modern.CELLS:
-        return modern.CELLS[type(arch)](arch)
-    raise TypeError(f"no cell for architecture {type(arch).__name__}")
-
-
-def cell_name(arch: Any) -> str:
-    if type(arch) in (LSTM1997, RNN1997):
-        return {LSTM1997: "lstm1997", RNN1997: "rnn1997"}[type(arch)]
-    from lstm97 import modern
-    return modern.name_of(arch)

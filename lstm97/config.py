@@ -6,8 +6,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lstm97 import lanes
-from lstm97.cells import cell_name, n_weights
+from lstm97.cells import n_weights
 from lstm97.readings import PAPER, Reading
+from lstm97.registry import cell_name
 
 
 @dataclass(frozen=True)

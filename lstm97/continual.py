@@ -38,8 +38,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from lstm97.cells import Carry, Drive, make_cell, n_weights
+from lstm97.cells import Carry, Drive, n_weights
 from lstm97.modern import SQUASH_MODERN, GatedLSTM
+from lstm97.registry import make_cell
 from lstm97.seeds import root_key
 from lstm97.tasks.cerg import Gen, legal_target, stream_next, stream_start
 

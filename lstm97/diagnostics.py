@@ -16,7 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstm97.cells import SQUASH, make_cell
+from lstm97.cells import SQUASH
+from lstm97.registry import make_cell
 from lstm97.config import Row
 from lstm97.train import trial_keys
 

@@ -33,8 +33,9 @@ import numpy as np
 import optax
 
 from lstm97 import lanes
-from lstm97.cells import Params, make_cell
+from lstm97.cells import Params
 from lstm97.config import Row
+from lstm97.registry import make_cell
 from lstm97.rtrl import make_forward_mode
 from lstm97.seeds import root_key
 from lstm97.tasks.base import Sequence, judge, mean_error

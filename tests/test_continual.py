@@ -10,7 +10,8 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from lstm97.__main__ import main
-from lstm97.cells import make_cell, n_weights
+from lstm97.cells import n_weights
+from lstm97.registry import make_cell
 from lstm97 import continual
 from lstm97.continual import (GOOD_LENGTH, SEED_STREAM, ContinualRow, cerg_net, make_rtrl, outcome, run_row,
                               stream_outputs)

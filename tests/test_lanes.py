@@ -9,7 +9,8 @@ import optax
 import pytest
 
 from lstm97 import lanes
-from lstm97.cells import LSTM1997, RNN1997, make_cell
+from lstm97.cells import LSTM1997, RNN1997
+from lstm97.registry import make_cell
 from lstm97.rtrl import make_forward_mode
 from lstm97.tasks.base import Sequence
 from lstm97.train import sequence_loss

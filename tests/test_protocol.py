@@ -15,7 +15,8 @@ import jax
 import numpy as np
 import pytest
 
-from lstm97.cells import SQUASH, LSTM1997, RNN1997, cell_name, make_cell, n_weights
+from lstm97.cells import SQUASH, LSTM1997, RNN1997, n_weights
+from lstm97.registry import cell_name, make_cell
 from lstm97.experiments import PAPER, rows_of
 from tests import paper_protocol as spec
 

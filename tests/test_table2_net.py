@@ -13,7 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lstm97.cells import RNN1997, Carry, make_cell, n_weights
+from lstm97.cells import RNN1997, Carry, n_weights
+from lstm97.registry import make_cell
 from lstm97.nets import rtrl_2a
 from lstm97.tasks import make_task
 from lstm97.train import sequence_loss

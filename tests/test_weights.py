@@ -42,7 +42,7 @@ def test_table3_weight_formula():
 
 def test_absent_biases_stay_zero_and_fixed_biases_are_set():
     import jax
-    from lstm97.cells import make_cell
+    from lstm97.registry import make_cell
     arch = LSTM1997(1, 1, blocks=3, block_size=1, bias_cells=True, bias_gates=True,
                     in_gate_bias=(-1.0, -3.0, -5.0), out_gate_bias=(-2.0, -4.0, -6.0))
     params = make_cell(arch).init_params(jax.random.PRNGKey(0))
