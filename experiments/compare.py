@@ -14,8 +14,9 @@ from lstm97.config import Row
 from lstm97.experiments import paper_rows as experiment_rows
 from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
 from lstm97.readings import BEFORE
+from lstm97.registry import COMPARED
 
-CELLS = ("lstm1997", "forget_lstm", "peephole_lstm", "vanilla_lstm", "gru", "elman")
+CELLS = COMPARED
 RATE_FACTORS = (0.1, 0.3, 1.0, 3.0)
 TRIALS = 10
 PACK_RATES = True        # the 4 rates of a (row, cell) train side by side in one 40-trial batch (same numbers)

@@ -375,7 +375,8 @@ def cmd_report(args) -> int:
         try:
             if trials.exists():
                 read_trials(trials, CERG_COLUMNS, CERG_OPTIONAL)     # its problem in its own words, first
-            rebuild_cerg(args.out, seed=args.seed)
+            from experiments.cerg import ROWS as CERG_ROWS
+            rebuild_cerg(args.out, CERG_ROWS, seed=args.seed)
         except (FileNotFoundError, ValueError) as e:
             raise UsageError(str(e)) from None
     else:

@@ -191,7 +191,7 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
     weight counts. Unfinished pairs are marked pending, and the findings use finished ones only. A quick run's
     page (``meta["quick"]``) says so in its title and a banner with the budgets used (``test_sequences``: the
     test-set sizes of its trial rows, ``report.sizes_tested``)."""
-    from experiments.compare import CELLS
+    from lstm97.registry import COMPARED as CELLS
     frame = _split(summary)
     jobs, done = len(frame), int((frame["trials"] > 0).sum())
     grid = comparison_grid(summary)

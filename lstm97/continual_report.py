@@ -211,10 +211,9 @@ def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], 
     os.replace(tmp, folder / "test_lengths.png")
 
 
-def rebuild(out: Path, seed: int = 0) -> None:
+def rebuild(out: Path, rows: tuple[ContinualRow, ...], seed: int = 0) -> None:
     """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json
-    (of ``seed``: ``store.tables_folder``)."""
-    from experiments.cerg import ROWS
+    (of ``seed``: ``store.tables_folder``), for ``rows`` (experiments/cerg.py's, passed in by the command line)."""
     folder = store.tables_folder(out, "cerg", seed)
     if not (folder / "trials.csv").exists():
         raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
@@ -222,7 +221,7 @@ def rebuild(out: Path, seed: int = 0) -> None:
         from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, read_trials
         trials = read_trials(folder / "trials.csv", CERG_COLUMNS, CERG_OPTIONAL)
         meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-        rows = scale(ROWS, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
+        rows = scale(rows, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
         summary = summarise(trials, rows)
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None

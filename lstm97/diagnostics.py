@@ -57,10 +57,10 @@ def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, ev
     drift). ``python -m lstm97.diagnostics exp1 [sequence|step] [full]``."""
     from dataclasses import replace
 
-    from experiments.exp1 import ROWS
+    from lstm97.experiments import rows_of
     from lstm97.tasks.exp1 import legal_correct
     from lstm97.train import batch_outputs, make_train
-    row = next(r for r in ROWS if r.label == "LSTM 3 blocks x 2 lr=0.5")
+    row = next(r for r in rows_of("exp1", variants=False) if r.label == "LSTM 3 blocks x 2 lr=0.5")
     row = row.scaled(cap=10 ** 7, chunk=1000, updates=updates, arch=replace(row.arch, truncated=not full))
     train, cell, task = make_train(row), make_cell(row.arch), row.task
     h_prime = jax.grad(SQUASH[row.arch.h])
@@ -158,7 +158,7 @@ if __name__ == "__main__":
     from lstm97.experiments import rows_of
     experiment = sys.argv[1] if len(sys.argv) > 1 else "exp2"
     if experiment == "gates":
-        from experiments.compare import ROWS
+        ROWS = rows_of("compare")
         label = sys.argv[2] if len(sys.argv) > 2 else ""
         match = [r for r in ROWS if r.label == label]
         if not match:

@@ -213,7 +213,7 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     """Heat map of success rates (best learning rate per paper row and cell), each square labelled with its
     successes; pairs not finished yet stay grey."""
-    from experiments.compare import CELLS
+    from lstm97.registry import COMPARED as CELLS
     from lstm97.compare_report import comparison_grid
     from lstm97.summary import summarise
     grid = comparison_grid(summarise(trials, rows))

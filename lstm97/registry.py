@@ -10,6 +10,8 @@ from lstm97 import modern
 from lstm97.cells import LSTM1997, RNN1997, Cell, lstm1997, rnn1997
 
 CELLS = {LSTM1997: lstm1997, RNN1997: rnn1997, **modern.CELLS}
+# the LSTM-like cells the comparison (experiments/compare.py) puts beside the 1997 net, in its columns' order
+COMPARED = ("lstm1997", "forget_lstm", "peephole_lstm", "vanilla_lstm", "gru", "elman")
 
 
 def make_cell(arch: Any) -> Cell:
