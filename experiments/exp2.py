@@ -29,6 +29,12 @@ def _success(reading: Reading, ref) -> tuple[object, int | None]:
     return FrozenTest(EXP2_TEST), (None if ref.sequences is None else max(10, int(ref.sequences) // 100 // 10 * 10))
 
 
+def _net_2c(p: int, reading: Reading):
+    """2c's net under the reading's ``in_gate_bias`` and ``recurrent_init`` (the defaults: Table 10's net)."""
+    net = replace(lstm_2c(p), recurrent_init=reading["recurrent_init"])
+    return net if reading["in_gate_bias"] == "paper" else replace(net, bias_gates=True, in_gate_bias=(-3.0, -6.0))
+
+
 def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     """Table 2's rows, 2b's and Table 3's under ``reading`` (its exp-2 fields)."""
     lstm = reading.applying_to("exp2", "exp2a")                          # 2a/2b's LSTM: its construction too
@@ -62,9 +68,10 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     made.append(built("exp2", "2b LSTM p=100", "exp2b", make_task("exp2b", p=100), lstm_2ab(100), 1.0,
                       TRIALS["exp2b"], lstm_cap(TASK2B), rule, paper=TASK2B, chunk=check or 500, construction=growth,
                       reading=lstm))
+    c_reading = other["exp2c"]
     for (q, p), ref in TABLE3.items():
         rule, check = _success(reading, ref)
-        made.append(built("exp2", f"2c q={q} p={p}", "exp2c", make_task("exp2c", p=p, q=q), lstm_2c(p), 0.01,
+        made.append(built("exp2", f"2c q={q} p={p}", "exp2c", make_task("exp2c", p=p, q=q), _net_2c(p, c_reading), 0.01,
                           TRIALS["exp2c"], lstm_cap(ref), rule, paper=ref,
                           chunk=check or (1000 if q <= 200 else 250)))
     return tuple(made)
@@ -111,4 +118,6 @@ VARIANTS = tuple(_variants())
 # field applies to the row's task; one that builds a row already tried (2c: the construction fields and
 # updates; the baselines: the cap) is tried once
 READINGS = (PAPER, Reading.of(exp2_success="streak"), Reading.of(construction="from_start"),
-            Reading.of(grown_weights="initial"), Reading.of(updates="step"), Reading.of(cap="10x"))
+            Reading.of(grown_weights="initial"), Reading.of(updates="step"), Reading.of(cap="10x"),
+            Reading.of(recurrent_init="gates_zero"), Reading.of(recurrent_init="zero"),
+            Reading.of(in_gate_bias="-3/-6"))

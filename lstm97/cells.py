@@ -34,6 +34,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lstm97.readings import legacy_repr
+
 Params = dict[str, jax.Array]
 
 SQUASH: dict[str, Callable[[jax.Array], jax.Array]] = {
@@ -42,6 +44,9 @@ SQUASH: dict[str, Callable[[jax.Array], jax.Array]] = {
     "h1": lambda x: 2.0 * jax.nn.sigmoid(x) - 1.0,   # cell output squashing, range [-1, 1]
     "identity": lambda x: x,                 # exp 2a/2b cell output
 }
+
+
+RECURRENT_INIT = ("uniform", "gates_zero", "zero")
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,12 @@ class LSTM1997:
     out_gate_bias: tuple[float, ...] | None = None
     truncated: bool = True                   # the paper's truncated gradient (spec §1.5)
     symbolic: bool = False                   # inputs arrive as symbol indices (one-hot by gather)
+    recurrent_init: str = "uniform"          # hidden(t-1) -> cells and gates: "uniform" like every weight,
+                                             # "gates_zero" (from the gates: 0) or "zero" (a reading, exp 2c)
 
     def __post_init__(self):
+        if self.recurrent_init not in RECURRENT_INIT:
+            raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INIT)}, got {self.recurrent_init!r}")
         if self.connectivity not in ("F", "B"):
             raise ValueError(f"connectivity must be 'F' or 'B', got {self.connectivity!r}")
         for name, biases in (("in_gate_bias", self.in_gate_bias), ("out_gate_bias", self.out_gate_bias)):
@@ -74,6 +83,10 @@ class LSTM1997:
                 raise ValueError(f"{name} needs one value per block ({self.blocks}), got {biases}")
         if self.g not in SQUASH or self.h not in SQUASH:
             raise ValueError(f"unknown squashing function {self.g!r} or {self.h!r}")
+
+    def __repr__(self) -> str:
+        """The fingerprint's: ``uniform`` prints as LSTM1997 did before the reading was a field."""
+        return legacy_repr(self, {"recurrent_init": "uniform"})
 
     @property
     def n_cells(self) -> int:
@@ -204,6 +217,9 @@ def lstm1997(arch: LSTM1997) -> Cell:
         if arch.out_gate_bias is not None and arch.output_gate:
             b = b.at[C + B:C + 2 * B].set(jnp.asarray(arch.out_gate_bias, b.dtype))
         params["b_hidden"] = b
+        if arch.n_recurrent and arch.recurrent_init != "uniform":     # same draws, then some set to 0
+            first = 0 if arch.recurrent_init == "zero" else C           # sources: [cells, gates]
+            params["w_hidden_h"] = params["w_hidden_h"].at[:, first:].set(0.0)
         return params
 
     def init_carry() -> Carry:

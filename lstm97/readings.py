@@ -51,6 +51,11 @@ FIELDS = {f.name: f for f in (
     Field("in_gate_bias", "paper", ("paper", "-3/-6"), "inference",
           "Table 10 gives 2c no biases; -3/-6: the paper's remedy for state drift in exps 3-6, tried on 2c",
           ("exp2c",)),
+    Field("recurrent_init", "uniform", ("uniform", "gates_zero", "zero"), "inference",
+          "Table 11: every weight from U[-0.2, 0.2]; gates_zero: the weights from the gates to the cells and gates "
+          "start at 0, zero: every hidden-to-hidden weight does (evidence.md sec. 2: the gates' ~0.5 activations "
+          "through random weights drift s by ~0.1 a step, |s| at the target 4.5 at q = 100 and 47 at q = 1000 "
+          "before training, 0.6 and 1.6 with zero recurrent weights)", ("exp2c",)),
     Field("cap", "3x", ("3x", "10x"), "inference",
           "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
           "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "

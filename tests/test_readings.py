@@ -116,3 +116,25 @@ def test_a_committed_job_of_the_old_reading_has_the_numbers_of_its_file():
     (row,) = [r for r in rows_of("exp4") if r.label == "T=100" and r.reading == Reading.of(marked_first="kept")]
     record = load_job(RESULTS, row, 0, row.trials)
     assert record is not None and json.loads(json.dumps(record))["trials"][0]["row"] == "T=100"
+
+
+def test_recurrent_init_zeroes_only_the_named_hidden_weights_and_keeps_every_other_draw():
+    """Table 11 draws every 2c weight from U[-0.2, 0.2]; the recurrent_init reading (exp 2c) sets the weights
+    from the gates (C = 2 cell columns kept) or from every hidden unit to 0 and leaves the rest as drawn."""
+    from dataclasses import replace
+    from lstm97.cells import lstm1997
+    from lstm97.nets import lstm_2c
+    key = jax.random.PRNGKey(3)
+    base = lstm1997(lstm_2c(50)).init_params(key)
+    gates = lstm1997(replace(lstm_2c(50), recurrent_init="gates_zero")).init_params(key)
+    zero = lstm1997(replace(lstm_2c(50), recurrent_init="zero")).init_params(key)
+    assert base["w_hidden_h"].shape == (6, 6) and float(jnp.abs(base["w_hidden_h"][:, 2:]).min()) > 0
+    np.testing.assert_array_equal(gates["w_hidden_h"][:, :2], base["w_hidden_h"][:, :2])
+    assert not np.any(gates["w_hidden_h"][:, 2:]) and not np.any(zero["w_hidden_h"])
+    for name in ("w_hidden_x", "w_out_c"):
+        np.testing.assert_array_equal(zero[name], base[name])
+    from lstm97.experiments import paper_rows
+    zeroed = {r.label: r for r in paper_rows("exp2", Reading.of(recurrent_init="zero"))}["2c q=100 p=100"]
+    paper = {r.label: r for r in paper_rows("exp2", PAPER)}["2c q=100 p=100"]
+    assert zeroed.arch.recurrent_init == "zero" and paper.arch.recurrent_init == "uniform"
+    assert zeroed.fingerprint() != paper.fingerprint() and zeroed.reading.name == "recurrent_init=zero"
