@@ -120,4 +120,4 @@ VARIANTS = tuple(_variants())
 READINGS = (PAPER, Reading.of(exp2_success="streak"), Reading.of(construction="from_start"),
             Reading.of(grown_weights="initial"), Reading.of(updates="step"), Reading.of(cap="10x"),
             Reading.of(recurrent_init="gates_zero"), Reading.of(recurrent_init="zero"),
-            Reading.of(in_gate_bias="-3/-6"))
+            Reading.of(in_gate_bias="-3/-6"), Reading.of(recurrent_init="gates_zero", cap="10x"))
