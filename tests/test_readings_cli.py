@@ -13,7 +13,7 @@ from lstm97.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ROW = "exp2 2c q=50 p=50"          # a cheap quick row with a grid of two readings (15-35 s on 2 busy cores)
+ROW = "exp3 3a T=100 N=3"          # a cheap quick row with a grid of two readings under --quick (cap=10x is cap=3x there)
 
 
 def snapshot(folder):
@@ -90,15 +90,15 @@ def searched(tmp_path_factory):
 
 def test_quick_search_writes_one_line_per_reading_then_trains_nothing(searched):
     out, job, said, _ = searched
-    assert [r.reading.name for r in job.grid] == ["paper", "exp2_success=streak"]
+    assert [r.reading.name for r in job.grid] == ["paper", "st_test_set=fresh"]
     summary = pd.read_csv(out / "readings" / "summary.csv")
-    assert list(summary["reading"]) == ["paper", "exp2_success=streak"] and set(summary["seed"]) == {1}
-    assert set(summary["row"]) == {"2c q=50 p=50"} and set(summary["readings_tried"]) == {2}
+    assert list(summary["reading"]) == ["paper", "st_test_set=fresh"] and set(summary["seed"]) == {1}
+    assert set(summary["row"]) == {"3a T=100 N=3"} and set(summary["readings_tried"]) == {2}
     assert summary["commits"].str.len().gt(0).all() and set(summary["verdict"]) == {"quick run"}
     md = (out / "readings" / "summary.md").read_text()
-    table = [line for line in md.splitlines() if line.startswith("| exp2 |")]
+    table = [line for line in md.splitlines() if line.startswith("| exp3 |")]
     assert len(table) == 2 and all("| 1 |" in line for line in table)
-    assert "| paper |" in table[0] and "| exp2_success=streak |" in table[1]
+    assert "| paper |" in table[0] and "| st_test_set=fresh |" in table[1]
     assert "readings tried: 2 of 2" in md and "confirmation run on seed 0" in md
     trials = pd.read_csv(out / "readings" / "trials.csv")
     assert {"experiment", "row", "reading", "pilot", "seed"} <= set(trials.columns) and len(trials) == 2
@@ -111,7 +111,7 @@ def test_a_killed_search_resumes_job_by_job(searched):
     assert said[0].startswith(f"{ROW}: 1 reading × 1 trial on seed 1 (1 trained, 0 reused)")
     assert "(1 trained, 1 reused)" in said[1]
     assert mtimes[0] == mtimes[1] == mtimes[2]              # the first reading's job file was never rewritten
-    assert len(list((out / "exp2" / "jobs").glob("*.json"))) == 2
+    assert len(list((out / "exp3" / "jobs").glob("*.json"))) == 2
 
 
 # ---- the table accumulates rows and seeds (a stand-in trainer: the bookkeeping, not the numbers) ------------
