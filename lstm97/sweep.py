@@ -40,6 +40,9 @@ def job_path(out: Path, row: Row, seed: int) -> Path:
     return store.job_file(out / row.experiment / "jobs", row.label, seed, row.fingerprint())
 
 
+CODE = ("lstm97", "experiments", "pyproject.toml", "constraints.txt")   # what a run's numbers come from
+
+
 def provenance() -> dict:
     """Commit and package versions, stored with every result file."""
     import jax
@@ -49,9 +52,9 @@ def provenance() -> dict:
         root = Path(__file__).resolve().parent.parent
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)results"], cwd=root, capture_output=True, text=True,
-                               timeout=10).stdout.strip()           # results being written are not code
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE],
+                               cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()           # docs and results being written are not code
         if dirty:
             commit += "+dirty"
     except (OSError, subprocess.SubprocessError):
