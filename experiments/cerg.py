@@ -8,6 +8,7 @@ the schedule of "sequential α decay" is not stated precisely enough to rebuild.
 from dataclasses import replace
 
 from lstm97.continual import ContinualRow, GersRef, cerg_net
+from lstm97.experiment import Experiment
 
 ROWS = (
     ContinualRow("standard LSTM with external reset", cerg_net(False), reset_strings=True,
@@ -25,3 +26,8 @@ ROWS = (
 
 # --quick: the same pipeline in about a minute (3 nets, 200 training streams, streams of at most 1,000 symbols)
 QUICK_ROWS = tuple(replace(r, nets=3, max_streams=200, train_len=1000, test_len=1000, chunk=500) for r in ROWS)
+
+EXPERIMENT = Experiment(
+    name="cerg", rows=ROWS, quick_rows=QUICK_ROWS,
+    title="The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)",
+    help="beyond the paper: the continual embedded Reber grammar (Gers et al. 2000, Table 2)")

@@ -9,9 +9,11 @@ paper row of each task.
 import functools
 from dataclasses import replace
 
+from experiments import get
+from lstm97 import compare_report, engines, plots
 from lstm97.cells import LSTM1997, n_weights
 from lstm97.config import Row
-from lstm97.experiments import paper_rows as experiment_rows
+from lstm97.experiment import Experiment
 from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
 from lstm97.readings import BEFORE
 from lstm97.registry import COMPARED
@@ -60,7 +62,7 @@ READING = BEFORE
 
 def paper_rows() -> list[Row]:
     """The LSTM rows of the paper's tables that we run (no baselines, no pilots), under ``READING``."""
-    return [r for name in SOURCES for r in experiment_rows(name, READING)
+    return [r for name in SOURCES for r in get(name).rows_under(READING)
             if r.run and isinstance(r.arch, LSTM1997)]
 
 
@@ -132,3 +134,20 @@ ROWS = tuple(_rows()) + tuple(_ablations()) + tuple(_forget_bias())
 # forget-bias variants
 _FIRST = _first_of_each()
 QUICK_ROWS = tuple(_rows(factors=(1.0,), sources=_FIRST)) + tuple(_ablations(_FIRST)) + tuple(_forget_bias(_FIRST))
+
+
+def batches(rows) -> dict[str, str]:
+    """Each row's batch: rows that trained side by side (``engines.pack_key``) share one."""
+    return {r.label: engines.pack_key(r) if engines.packable(r) else r.label for r in rows if r.run}
+
+
+def _page(folder, summary, trials, rows, meta, tests):
+    """The comparison's README.md (``compare_report.write_page``), each batch's time counted once."""
+    compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows))
+
+
+EXPERIMENT = Experiment(
+    name="compare", rows=ROWS, quick_rows=QUICK_ROWS, pack=PACK_RATES, figures=plots.compare_figures,
+    pages=_page, title="Beyond the paper: every cell on every LSTM row of experiments 1-6",
+    help="beyond the paper: every cell (lstm1997, forget_lstm, peephole_lstm, vanilla_lstm, gru, elman) "
+         "on every LSTM row of exp1-exp6")

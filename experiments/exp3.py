@@ -5,8 +5,11 @@ sequences every 1 % of the paper's mean (decision 14); the set is a reading (``s
 trial (the default) or fresh at every check. The trial stops at ST2 (3c: its single rule), then its net meets
 2,560 fresh test sequences (decision 15).
 """
+
+from lstm97 import plots
 from lstm97.config import Row
 from lstm97.criteria import TestSet
+from lstm97.experiment import Experiment
 from lstm97.nets import lstm_3
 from lstm97.paper import TABLE456, TEST_SET, TRIALS
 from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
@@ -36,3 +39,13 @@ ROWS = rows()
 VARIANTS = rows(BEFORE, pilot=True)      # every row under the old D14: a fresh set at every check
 # the readings `python -m lstm97 readings "exp3 <row>"` tries on every row (lstm97/search.py)
 READINGS = (PAPER, Reading.of(st_test_set="fresh"), Reading.of(cap="10x"))
+
+EXPERIMENT = Experiment(
+    name="exp3", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp3_figures,
+    title="Experiment 3: Tables 4, 5 and 6 (noise and signal on one channel), ours beside the paper's",
+    help='noise and signal on one input line (Tables 4-6; tasks exp3a, exp3b, exp3c)',
+    sequences=('Sequences: training sequences presented when ST2 (3c: its single rule) first held on the '
+               "trial's set of 256, drawn once (pilots under st_test_set=fresh: a fresh set at every check; "
+               "decision 14), checked every 1 % of the paper's mean, over successful trials; ST1 likewise. "
+               'Test: the final net on {tests} fresh sequences, mean over successful trials (paper: its '
+               'fraction × 2,560).'))

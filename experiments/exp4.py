@@ -5,8 +5,11 @@ learning rate 0.5, 10 trials per row. Stop: ST3(0.01), i.e. the 2,000 most recen
 correct (|error| < 0.04) and their mean absolute error below 0.01 (decision 12); then 2,560 test sequences.
 A marked first pair is a reading (``marked_first``, decision 9).
 """
+
+from lstm97 import plots
 from lstm97.config import Row
 from lstm97.criteria import Recent
+from lstm97.experiment import Experiment
 from lstm97.nets import lstm_45
 from lstm97.paper import TABLE7, TEST_SET, TRIALS
 from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
@@ -41,3 +44,11 @@ ROWS = rows()
 VARIANTS = tuple(_variants())
 # the readings `python -m lstm97 readings "exp4 <row>"` tries on every row (lstm97/search.py)
 READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"), Reading.of(cap="10x"))
+
+EXPERIMENT = Experiment(
+    name="exp4", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp4_figures,
+    title="Experiment 4: Table 7 (the adding problem), ours beside the paper's",
+    help='the adding problem (Table 7; task exp4)',
+    sequences=('Sequences: training sequences presented when ST3(0.01) first held (the 2,000 most recent '
+               'all correct, their mean absolute error below 0.01), over successful trials. Test: the final '
+               'net on {tests} fresh sequences, mean and worst over successful trials.'))

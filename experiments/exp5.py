@@ -5,8 +5,11 @@ T = 100, 10 trials per row. Stop as soon as fewer than n_seq of the 2,000 most r
 have an absolute error above 0.04 (n_seq = 140 and 13); then 2,560 test sequences. A marked first pair is a
 reading (``marked_first``, decision 9).
 """
+
+from lstm97 import plots
 from lstm97.config import Row
 from lstm97.criteria import Recent
+from lstm97.experiment import Experiment
 from lstm97.nets import lstm_45
 from lstm97.paper import TABLE8, TEST_SET, TRIALS
 from lstm97.readings import BEFORE, CAP_FACTOR, PAPER, Reading
@@ -39,3 +42,11 @@ ROWS = rows()
 VARIANTS = tuple(_variants())
 # the readings `python -m lstm97 readings "exp5 <row>"` tries on every row (lstm97/search.py)
 READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"), Reading.of(cap="10x"))
+
+EXPERIMENT = Experiment(
+    name="exp5", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp5_figures,
+    title="Experiment 5: Table 8 (the multiplication problem), ours beside the paper's",
+    help='the multiplication problem (Table 8; task exp5)',
+    sequences=('Sequences: training sequences presented when fewer than n_seq of the 2,000 most recent had '
+               'an error above 0.04, over successful trials. Test: the final net on {tests} fresh sequences '
+               "(wrong: error ≥ 0.04; error: mean absolute error, the paper's \"MSE\" column read as such)."))

@@ -4,8 +4,11 @@
 (308 weights), 8 classes, learning rate 0.1, 10 trials. Stop: ST3(0.1) (all of the 2,000 most recent
 sequences correct, every output within 0.3, and their mean absolute error below 0.1); then 2,560 tests.
 """
+
+from lstm97 import plots
 from lstm97.config import Row
 from lstm97.criteria import Recent
+from lstm97.experiment import Experiment
 from lstm97.nets import lstm_6
 from lstm97.paper import TABLE9, TEST_SET, TRIALS
 from lstm97.readings import CAP_FACTOR, PAPER, Reading
@@ -27,3 +30,10 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
 ROWS = rows()
 # the readings `python -m lstm97 readings "exp6 <row>"` tries (lstm97/search.py)
 READINGS = (PAPER, Reading.of(cap="10x"))
+
+EXPERIMENT = Experiment(
+    name="exp6", paper=True, rows=ROWS, build=rows, readings=READINGS, figures=plots.exp6_figures,
+    title="Experiment 6: Table 9 (temporal order), ours beside the paper's",
+    help='temporal order (Table 9; tasks exp6a, exp6b)',
+    sequences=('Sequences: training sequences presented when ST3(0.1) first held, over successful trials. '
+               'Test: the final net on {tests} fresh sequences (wrong: some output off by 0.3 or more).'))

@@ -1,15 +1,17 @@
 """lstm97: Hochreiter & Schmidhuber (1997), Long Short-Term Memory, reproduced in JAX.
 
 The public API: sample a task, take (and shrink) a row of an experiment's table, train it, summarise it
-(the README's "Python API" example, about 15 s on one core)::
+(the README's "Python API" example, about 15 s on one core). The experiments are records in the
+``experiments`` package beside this one (``experiments.rows_of``, ``experiments.get``)::
 
     import jax
     import pandas as pd
+    import experiments
     import lstm97
 
     task = lstm97.make_task("exp4", T=100)               # the adding problem, minimal time lag 100
     seq = task.sample(jax.random.PRNGKey(0))              # one sequence (x, target, mask, length)
-    row = lstm97.quick(lstm97.rows_of("exp4")[0])         # Table 7's T=100 row at --quick budgets
+    row = lstm97.quick(experiments.rows_of("exp4")[0])         # Table 7's T=100 row at --quick budgets
     trials = lstm97.train_row(row, seed=0, trials=2)      # one dict per trial
     print([(t["success"], t["sequences"]) for t in trials])
     print(lstm97.summarise(pd.DataFrame(trials), (row,), quick=True).iloc[0].to_dict())
@@ -24,9 +26,8 @@ _EXPORTS = {
     "make_task": "lstm97.tasks",          # a task by its registry name and the paper's letters
     "Sequence": "lstm97.tasks",           # what task.sample(key) returns
     "TaskError": "lstm97.tasks",
-    "EXPERIMENTS": "lstm97.experiments",  # experiment names (exp1 … exp6, compare)
-    "rows_of": "lstm97.experiments",      # an experiment's table rows (then its pilots)
-    "quick": "lstm97.experiments",        # a row at small budgets (what --quick runs)
+    "quick": "lstm97.experiment",         # a row at small budgets (what --quick runs)
+    "Experiment": "lstm97.experiment",    # an experiment as a record (experiments/<name>.py defines one)
     "Row": "lstm97.config",               # everything that decides a row's numbers
     "PaperRef": "lstm97.config",          # what the paper reports for a row
     "train_row": "lstm97.train",          # every trial of a row at once → one dict per trial

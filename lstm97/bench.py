@@ -25,6 +25,7 @@ import numpy as np
 
 from lstm97.config import Row
 from lstm97.criteria import Streak
+from lstm97.engines import choose
 from lstm97.nets import paper_net
 from lstm97.tasks import make_task
 from lstm97.train import enable_compilation_cache, make_train, trial_keys
@@ -104,7 +105,7 @@ def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
     sequences = done * row.chunk * setting.trials
     length = mean_length(row.task)
     return {
-        "task": setting.task, "options": dict(setting.options), "engine": row.engine_used,
+        "task": setting.task, "options": dict(setting.options), "engine": choose(row),
         "updates": setting.updates,
         "weights": row.weights, "trials": setting.trials, "chunk": row.chunk, "processes": 1,
         "seconds": round(elapsed, 2), "compile_s": round(compile_s, 2),
@@ -250,7 +251,7 @@ def paper_estimate(table) -> list[tuple[str, float, float]]:
 
 
 def write_readme(out, table, command: str) -> None:
-    from lstm97.sweep import provenance
+    from lstm97.provenance import provenance
     prov = provenance()
     lines = [
         "# Throughput of the trainer (`make bench`)", "",

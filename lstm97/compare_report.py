@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
+from lstm97.files import write_atomic
+
 ALPHA = 0.05
 BASE = "lstm1997"
 
@@ -131,15 +133,16 @@ def cerg_lines(folder: Path) -> list[str]:
     return lines
 
 
-def remaining_work(trials: pd.DataFrame, rows) -> dict:
+def remaining_work(trials: pd.DataFrame, rows, batch_of: dict[str, str] | None = None) -> dict:
     """What is left, and how fast the finished jobs ran, in padded trial-steps (every sequence at its task's
     longest length: what the program computes). ``left``: the pending jobs with every trial run to the most
     sequences its rule allows (the cap; exp 2's streak rule can run a window past it), an upper bound.
     ``rate``: the finished jobs' steps over their batches' wall time, per worker process; a batch's time is
     that of its last trial, and the rows of a learning-rate pack count once (rows of one pack trained in
     separate batches, as some early exp-1 jobs were, then count as one: their time is undercounted).
-    ``rates``: the lowest and highest rate of a single batch."""
-    from lstm97.train import pack_key, packable
+    ``rates``: the lowest and highest rate of a single batch. ``batch_of``: each row label's batch (rows that
+    trained side by side share one; ``engines.pack_key``), by default its own."""
+    batch_of = batch_of or {}
     by_label = {row.label: row for row in rows if row.run}
     finished = trials[trials["row"].isin(list(by_label))]
     done = set(finished["row"])
@@ -147,7 +150,7 @@ def remaining_work(trials: pd.DataFrame, rows) -> dict:
     left = sum(row.trials * row.criterion.most_sequences(row.cap) * row.task.max_len for row in pending)
     labels = list(finished["row"])
     frame = pd.DataFrame({
-        "batch": [pack_key(by_label[l]) if packable(by_label[l]) else l for l in labels],
+        "batch": [batch_of.get(l, l) for l in labels],
         "steps": [float(p) * by_label[l].task.max_len for l, p in zip(labels, finished["presented"])],
         "wall_s": [float(w) for w in finished["wall_s"]]})
     batches = frame.groupby("batch").agg(steps=("steps", "sum"), seconds=("wall_s", "max"))
@@ -288,3 +291,10 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
                      + " |")
     return "\n".join(lines) + "\n"
 
+
+def write_page(folder: Path, summary: pd.DataFrame, trials: pd.DataFrame, rows, meta: dict,
+               tests: list[int] | None = None, batch_of: dict[str, str] | None = None) -> None:
+    """``README.md`` beside the comparison's tables (``comparison_page``), the continual task's from
+    ``folder.parent / "cerg"``; ``batch_of``: as ``remaining_work``'s."""
+    write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg",
+                                                       remaining_work(trials, rows, batch_of), tests))

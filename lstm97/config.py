@@ -5,7 +5,6 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from lstm97 import lanes
 from lstm97.cells import n_weights
 from lstm97.readings import PAPER, Reading
 from lstm97.registry import cell_name
@@ -55,24 +54,6 @@ class Row:
             raise ValueError(f"{self.label}: learning rate must be positive, got {self.learning_rate}")
         if self.engine not in ("auto", "scan", "lanes"):
             raise ValueError(f"{self.label}: engine must be 'auto', 'scan' or 'lanes', got {self.engine!r}")
-        if self.engine == "lanes" and not lanes.supports(self.arch):
-            raise ValueError(f"{self.label}: the lanes engine covers the truncated 1997 LSTM with at most "
-                             f"{lanes.MAX_INPUTS} inputs")
-
-    @property
-    def engine_used(self) -> str:
-        """``auto`` picks the engine that measured faster here (``make bench``): the lanes engine for per-step
-        updates (where the scan engine needs a Jacobian per step) and for wide rows whose targets are sparse;
-        the scan engine otherwise. It depends on the row's own trial count, never on a run's ``--trials``, so
-        a row's numbers do not depend on how many of its trials a run asks for."""
-        if self.engine != "auto":
-            return self.engine
-        if not lanes.supports(self.arch):
-            return "scan"
-        if self.updates == "step":
-            return "lanes"
-        sparse = not getattr(self.task, "targets_every_step", False)
-        return "lanes" if sparse and self.trials >= lanes.WIDE else "scan"
 
     @property
     def job(self) -> str:
@@ -93,19 +74,3 @@ class Row:
 
     def scaled(self, **changes: Any) -> "Row":
         return replace(self, **changes)
-
-    def fingerprint(self) -> str:
-        """Text that changes whenever anything deciding the numbers changes (stored with results and in the job
-        file's name). ``chunk`` is in it: test-set criteria are checked, and final tests draw their keys, at
-        chunk boundaries. The label decides the trial keys; it is in the job file's name and checked on load."""
-        fields = (self.task_name, self.task, self.arch, self.learning_rate, self.cap, self.criterion,
-                  ("chunk", self.chunk))
-        if self.updates != "sequence":
-            fields += (self.updates,)
-        if self.construction is not None:
-            fields += (self.construction,)
-        if self.engine_used != "scan":          # float rounding differs between the engines
-            fields += (self.engine_used,)
-        if self.test_sequences:
-            fields += (self.test_sequences,)
-        return f"{zlib.crc32(repr(fields).encode()):08x}"

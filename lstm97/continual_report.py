@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstm97 import store
+from lstm97 import files, store
 from lstm97.continual import ContinualRow, run_row
 
 def _job_path(out: Path, row: ContinualRow, seed: int) -> Path:
@@ -58,7 +58,7 @@ def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int
             records.append(record)
     trials = pd.DataFrame([net for r in records for net in r["nets"]])
     first = next((r for r in rows if r.run), rows[0])
-    folder = store.tables_folder(out, "cerg", seed)
+    folder = files.tables_folder(out, "cerg", seed)
     meta = {"command": command, "jobs_made_by": _commands(folder, command), "seed": seed, "quick": quick,
             "max_streams": first.max_streams, "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
             "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
@@ -81,7 +81,7 @@ def _commands(folder: Path, command: str) -> list[str]:
 def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
     from tqdm import tqdm
 
-    from lstm97.sweep import provenance
+    from lstm97.provenance import provenance
     bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True, dynamic_ncols=True,
                mininterval=2.0)
 
@@ -96,7 +96,7 @@ def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
     record = {"schema": store.SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
               "nets": per_net, "checksum": store.checksum(per_net), "wall_s": round(time.time() - start, 1),
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-    store.write_atomic(path, json.dumps(record, indent=1) + "\n")
+    files.write_atomic(path, json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -191,11 +191,11 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
 def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if len(trials):
-        store.write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
+        files.write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
     summary = summarise(trials, rows)
-    store.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    store.write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
-    store.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    files.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    files.write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
+    files.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
     _figure(folder, trials, rows, quick=bool(meta.get("quick")))
 
 
@@ -213,8 +213,8 @@ def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], 
 
 def rebuild(out: Path, rows: tuple[ContinualRow, ...], seed: int = 0) -> None:
     """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json
-    (of ``seed``: ``store.tables_folder``), for ``rows`` (experiments/cerg.py's, passed in by the command line)."""
-    folder = store.tables_folder(out, "cerg", seed)
+    (of ``seed``: ``files.tables_folder``), for ``rows`` (experiments/cerg.py's, passed in by the command line)."""
+    folder = files.tables_folder(out, "cerg", seed)
     if not (folder / "trials.csv").exists():
         raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
     try:
@@ -225,8 +225,8 @@ def rebuild(out: Path, rows: tuple[ContinualRow, ...], seed: int = 0) -> None:
         summary = summarise(trials, rows)
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
-    store.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    store.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+    files.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+    files.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
     _figure(folder, trials, rows, quick=bool(meta.get("quick")))
 
 

@@ -3,14 +3,12 @@ exp 1: which predictions the nets get right while they train; the comparison (is
 gated LSTM do while it trains (``gate_trace``).
 
 If |s| is large at the target step, h'(s) ≈ 0 and no error reaches the cell input or input gate: the
-trial cannot start learning. ``python -m lstm97.diagnostics exp2`` prints, for each exp 2c row, the median
+trial cannot start learning. ``python -m lstm97 diagnose exp2`` prints, for each exp 2c row, the median
 |s| at the target step over the row's initial nets (one fresh sequence each) and the fraction of nets whose
 h'(s) exceeds 0.05 (h' ≤ 0.5 everywhere).
 """
 from __future__ import annotations
 
-import shlex
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -47,20 +45,21 @@ def drift_table(rows: tuple[Row, ...]) -> str:
     return "\n".join(lines)
 
 
-def reber_probe(updates: str = "sequence", chunks: int = 40, trials: int = 3, every: int = 5,
+PROBED = "LSTM 3 blocks x 2 lr=0.5"       # exp 1's row reber_probe looks at
+
+
+def reber_probe(row: Row, updates: str = "sequence", chunks: int = 40, trials: int = 3, every: int = 5,
                 full: bool = False) -> str:
-    """Exp 1's row ``LSTM 3 blocks x 2 lr=0.5`` (seed 0, ``trials`` trials, no stopping; ``full``: the full
+    """Exp 1's row ``PROBED`` (seed 0, ``trials`` trials, no stopping; ``full``: the full
     gradient), every ``every`` × 1,000 strings on each trial's 256 training strings: the fraction of strings
     entirely right, of steps right (legal successors above illegal ones) and of right predictions of the symbol
     before last (the T/P that repeats the second symbol across the embedded string); and at the step that
     predicts it, the median |s| over cells and strings and the share of them with h'(s) > 0.05 (spec §1.7's
-    drift). ``python -m lstm97.diagnostics exp1 [sequence|step] [full]``."""
+    drift). ``python -m lstm97 diagnose exp1 [sequence|step] [full]``."""
     from dataclasses import replace
 
-    from lstm97.experiments import rows_of
     from lstm97.tasks.exp1 import legal_correct
     from lstm97.train import batch_outputs, make_train
-    row = next(r for r in rows_of("exp1", variants=False) if r.label == "LSTM 3 blocks x 2 lr=0.5")
     row = row.scaled(cap=10 ** 7, chunk=1000, updates=updates, arch=replace(row.arch, truncated=not full))
     train, cell, task = make_train(row), make_cell(row.arch), row.task
     h_prime = jax.grad(SQUASH[row.arch.h])
@@ -102,7 +101,7 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
     absolute output error, the mean |s| and |cell output|, and the mean input, output and forget-gate
     activations (for the 1997 connectivity, whose gates feed back; the vanilla net feeds back its cell outputs
     only, and its gates show as –); then the largest |peephole weight| of each gate.
-    ``python -m lstm97.diagnostics gates "<comparison row label>" [trials] [sequences]``."""
+    ``python -m lstm97 diagnose gates "<comparison row label>" [trials] [sequences]``."""
     from lstm97.modern import GatedLSTM
     from lstm97.train import make_train
     arch = row.arch
@@ -153,26 +152,3 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
                          + f" | {'yes' if bool(np.asarray(state.done)[t]) else ''} |")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    from lstm97.experiments import rows_of
-    experiment = sys.argv[1] if len(sys.argv) > 1 else "exp2"
-    if experiment == "gates":
-        ROWS = rows_of("compare")
-        label = sys.argv[2] if len(sys.argv) > 2 else ""
-        match = [r for r in ROWS if r.label == label]
-        if not match:
-            sys.exit(f"lstm97.diagnostics gates: no comparison row {label!r} (see results/compare/summary.csv)")
-        try:
-            table = gate_trace(match[0], *(int(a) for a in sys.argv[3:5]))
-        except ValueError as error:
-            sys.exit(f"lstm97.diagnostics gates: {error}")
-        from lstm97.sweep import provenance
-        made = provenance()
-        print(f"Made by `python -m lstm97.diagnostics {shlex.join(sys.argv[1:])}` at commit `{made['commit']}` with jax "
-              f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
-    elif experiment == "exp1":
-        updates = "step" if "step" in sys.argv[2:] else "sequence"
-        print(reber_probe(updates, chunks=40 if updates == "sequence" else 20, full="full" in sys.argv[2:]))
-    else:
-        print(drift_table(tuple(r for r in rows_of(experiment) if r.run and r.task_name == "exp2c")))

@@ -160,7 +160,6 @@ def _hist(cell) -> np.ndarray:
 def exp5_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     """Test errors of each trial's final test (``test_sequences`` fresh sequences), pooled over each row's
     trials, for both n_seq."""
-    from lstm97.train import ERROR_BINS
     ran = _by_row(trials, rows)
     hists = []
     for row, t in ran:
@@ -170,8 +169,8 @@ def exp5_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     if not hists:
         return {}
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    labels = [f"<{ERROR_BINS[i + 1]:g}" if np.isfinite(ERROR_BINS[i + 1]) else f"≥{ERROR_BINS[i]:g}"
-              for i in range(len(ERROR_BINS) - 1)]
+    labels = [f"<{stats.ERROR_BINS[i + 1]:g}" if np.isfinite(stats.ERROR_BINS[i + 1]) else f"≥{stats.ERROR_BINS[i]:g}"
+              for i in range(len(stats.ERROR_BINS) - 1)]
     width = 0.8 / len(hists)
     for j, (row, h) in enumerate(hists):
         ax.bar(np.arange(len(h)) + j * width, h / h.sum(), width=width, label=row.label)
@@ -282,11 +281,8 @@ def mark_quick(fig):
     return fig
 
 
-def figures(experiment: str, trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) -> dict:
-    """The experiment's figures by file name (``FIGURES``), marked as a quick run's with ``quick``."""
-    made = FIGURES.get(experiment, lambda t, r: {})(trials, rows)
+def figures(make, trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) -> dict:
+    """The figures ``make(trials, rows)`` draws (an experiment's ``figures``; ``None``: none) by file name,
+    marked as a quick run's with ``quick``."""
+    made = make(trials, rows) if make is not None else {}
     return {name: mark_quick(fig) if quick else fig for name, fig in made.items()}
-
-
-FIGURES = {"exp1": exp1_figures, "exp2": exp2_figures, "exp3": exp3_figures, "exp4": exp4_figures,
-           "exp5": exp5_figures, "exp6": exp6_figures, "compare": compare_figures}

@@ -1,28 +1,26 @@
-"""Per-trial rows → summary tables beside the paper's numbers → figures. No training happens here.
-
-``write_report`` runs after a sweep: it gathers the job files into ``trials.csv`` and writes ``run.json``;
-``rebuild`` (``make tables figures``) reads only the committed ``trials.csv`` and the rows' configs.
+"""Per-trial rows → summary tables beside the paper's numbers → figures. No training happens here, and no
+job file is read: ``runs.write_report`` gathers the jobs into ``trials.csv`` and calls ``write_tables`` and
+``write_figures``; ``rebuild`` (``make tables figures``) reads only the committed ``trials.csv``, ``run.json``
+and the rows' configs.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from lstm97.config import Row
+from lstm97.experiment import Experiment
+from lstm97.files import tables_folder, write_atomic
 from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
-from lstm97.store import tables_folder, write_atomic
-from lstm97.sweep import load_job, provenance
 from lstm97.summary import summarise  # noqa: F401 (tables are built here; plots and search use it too)
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
                  "st1_at", "test_sequences", "test_wrong", "test_mean_error", "test_error_hist",
-                 "test_confusion"]    # the last six: exps 3-6 (histogram over train.ERROR_BINS; exp 6's confusion)
+                 "test_confusion"]    # the last six: exps 3-6 (histogram over stats.ERROR_BINS; exp 6's confusion)
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -44,8 +42,10 @@ def sizes_tested(trials: pd.DataFrame, rows: tuple[Row, ...] = ()) -> list[int]:
     return sorted({r.test_sequences for r in rows if r.run and r.test_sequences})
 
 
-def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list[int] | None = None) -> str:
-    """``summary.md``; ``test_sequences``: the test-set sizes used (``sizes_tested``; default the paper's)."""
+def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list[int] | None = None,
+             sequences: str = "") -> str:
+    """``summary.md``; ``test_sequences``: the test-set sizes used (``sizes_tested``; default the paper's);
+    ``sequences``: what the experiment's sequences count (``Experiment.sequences``)."""
     from lstm97.paper import TEST_SET
     tests = sizes_text(test_sequences)
     quick = bool(meta.get("quick"))
@@ -57,7 +57,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
            f"{meta.get('cpus', '?')} CPUs; jobs trained for {_num(meta.get('jobs_wall_s_total', math.nan))} s in "
            f"all; each job's own commit and time are in run.json and jobs/).", "",
            "Success: k/n trials with an exact 95 % interval. "
-           + SEQUENCES.get(meta.get("experiment"), "").format(tests=tests) +
+           + sequences.format(tests=tests) +
            " Verdict: reproduced when the paper's rate lies in our interval and our mean is within ×0.5–×2 of the "
            "paper's; partly when one of the two holds; pending: not finished yet (the same `make` target resumes "
            "it). Reading: the project's readings of what the paper leaves open (lstm97/readings.py); *paper* is the "
@@ -99,128 +99,54 @@ def extra_columns(summary: pd.DataFrame) -> bool:
     return bool(summary[["paper_st1", "paper_test_wrong", "paper_test_error"]].notna().any().any())
 
 
-def trials_frame(records: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([t for rec in records for t in rec["trials"]], columns=TRIAL_COLUMNS)
-
-
-def write_tables(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
+def write_tables(experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
                  meta: dict) -> pd.DataFrame:
+    """``summary.csv`` and ``summary.md`` (the paper's columns), then the experiment's further pages."""
     summary = summarise(trials, rows, quick=bool(meta.get("quick")))
     tests = sizes_tested(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-    write_atomic(folder / "summary.md", markdown(summary, TITLES.get(experiment, experiment),
-                                                 {"experiment": experiment, **meta}, tests))
-    if experiment == "compare":
-        from lstm97.compare_report import comparison_page, remaining_work
-        write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg",
-                                                           remaining_work(trials, rows), tests))
+    write_atomic(folder / "summary.md", markdown(summary, experiment.title, {"experiment": experiment.name, **meta},
+                                                 tests, experiment.sequences))
+    if experiment.pages is not None:
+        experiment.pages(folder, summary, trials, rows, meta, tests)
     return summary
 
 
-def collect(out: Path, rows: tuple[Row, ...], seed: int, trials: int | None) -> list[dict]:
-    """Every finished job of the experiment whose file matches its row, seed and trial count; each trial
-    carries its row's reading and pilot flag (columns, from the row that owns the file)."""
-    records = [(row, rec) for row in rows if row.run
-               if (rec := load_job(out, row, seed, row.trials if trials is None else trials))]
-    return [{**rec, "trials": [{**t, "reading": row.reading.name, "pilot": row.pilot} for t in rec["trials"]]}
-            for row, rec in records]
-
-
-def _job_name(record: dict) -> str:
-    """A job's label, with its reading where that is not the paper's (rows of several readings share labels)."""
-    reading = record["trials"][0]["reading"] if record["trials"] else "paper"
-    return record["label"] if reading == "paper" else f"{record['label']} ({reading})"
-
-
-def write_report(experiment: str, out: Path, rows: tuple[Row, ...], seed: int, trials: int | None,
-                 command: str, wall_s: float | None, quick: bool) -> None:
-    """Gather every finished job of the experiment (this run's and earlier ones') into the tables of
-    ``seed`` (``store.tables_folder``: seed 0's in ``out/<experiment>``, another's in a folder of its own)."""
-    folder = tables_folder(out, experiment, seed)
-    records = collect(out, rows, seed, trials)
-    text = trials_frame(records).to_csv(index=False, float_format="%.6g")
-    write_atomic(folder / "trials.csv", text)
-    frame = pd.read_csv(io.StringIO(text))          # the tables read what trials.csv holds, as a rebuild does
-    meta = {"command": command, "quick": quick, "seed": seed, "trials": trials, "date": time.strftime("%Y-%m-%d"),
-            "wall_s": None if wall_s is None else round(wall_s, 1),
-            "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),
-            "job_wall_s": {_job_name(rec): rec["wall_s"] for rec in records},
-            "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **provenance()}
-    write_atomic(folder / "run.json", json.dumps(meta, indent=1) + "\n")
-    write_tables(experiment, folder, frame, rows, meta)
-    write_figures(experiment, folder, frame, rows, quick=quick)
-    if seed == 0:
-        write_overview(out)
-
-
-def rebuild(experiment: str, out: Path, figures: bool = True, from_jobs: bool = False, seed: int = 0) -> None:
-    """Tables (and figures) from the committed trials.csv and the experiment's row configs; with
-    ``from_jobs``, trials.csv is first rebuilt from the finished job files (after a resumed or partial run).
-    ``seed``: the tables of that seed (``store.tables_folder``)."""
-    from lstm97.experiments import quick, rows_of
-    folder = tables_folder(out, experiment, seed)
-    meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
-    rows = rows_of(experiment, quick=bool(meta.get("quick")))
-    if meta.get("quick"):
-        rows = tuple(quick(r) for r in rows)
-    if from_jobs:
-        write_report(experiment, out, rows, seed, meta.get("trials"),
-                     command=f"python -m lstm97 report {experiment} --collect", wall_s=None,
-                     quick=bool(meta.get("quick")))
-        return
+def rebuild(experiment: Experiment, out: Path, figures: bool = True, seed: int = 0,
+            overview: tuple[str, ...] = ()) -> None:
+    """Tables (and figures) from the committed trials.csv and the experiment's row configs (``seed``: the
+    tables of that seed, ``files.tables_folder``); with ``overview`` (the paper's experiments), seed 0's also
+    update ``out/README.md``. Nothing trains, and no job file is read."""
+    folder = tables_folder(out, experiment.name, seed)
+    meta = read_meta(folder)
+    rows = experiment.run_rows(quick=bool(meta.get("quick")))
     path = folder / "trials.csv"
     if not path.exists():
         with_seed = f" --seed {seed}" if seed else ""
-        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment}{with_seed}` first")
+        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment.name}{with_seed}` "
+                                "first")
     from lstm97.trials_file import read_trials
     trials = read_trials(path)                      # a broken file: TrialsFileError, before anything is written
     write_tables(experiment, folder, trials, rows, meta)
     if figures:
         write_figures(experiment, folder, trials, rows, quick=bool(meta.get("quick")))
-    if seed == 0:
-        write_overview(out)
+    if seed == 0 and overview:
+        write_overview(out, overview)
 
 
-def write_figures(experiment: str, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
+def read_meta(folder: Path) -> dict:
+    """The run's description beside its tables (``run.json``), or nothing."""
+    return json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
+
+
+def write_figures(experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
                   quick: bool = False) -> None:
     from lstm97 import plots
-    for name, fig in plots.figures(experiment, trials, rows, quick).items():
+    for name, fig in plots.figures(experiment.figures, trials, rows, quick).items():
         tmp = folder / f".{name}.tmp.png"
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
         tmp.replace(folder / name)
         plots.close(fig)
-
-
-SEQUENCES = {
-    "exp1": "Sequences: training strings presented when every string of the trial's training and test set was "
-            "first predicted correctly (checked every 1 % of the paper's mean), over successful trials (mean with a "
-            "bootstrap 95 % interval, median, range).",
-    "exp2": "Sequences: training sequences presented before the frozen-weight test of 10,000 fresh sequences that "
-            "passed (run every 1 % of the paper's mean, decision 13; pilots under exp2_success=streak: before the "
-            "run of 10,000 correct training sequences began), over successful trials only (mean with a bootstrap "
-            "95 % interval, median, range). *Learned*: median sequences before the first run of 1,000 correct "
-            "training sequences.",
-    "exp3": "Sequences: training sequences presented when ST2 (3c: its single rule) first held on the trial's set of "
-            "256, drawn once (pilots under st_test_set=fresh: a fresh set at every check; decision 14), checked every "
-            "1 % of the paper's mean, over successful trials; ST1 likewise. Test: the final net "
-            "on {tests} fresh sequences, mean over successful trials (paper: its fraction × 2,560).",
-    "exp4": "Sequences: training sequences presented when ST3(0.01) first held (the 2,000 most recent all correct, "
-            "their mean absolute error below 0.01), over successful trials. Test: the final net on {tests} fresh "
-            "sequences, mean and worst over successful trials.",
-    "exp5": "Sequences: training sequences presented when fewer than n_seq of the 2,000 most recent had an error "
-            "above 0.04, over successful trials. Test: the final net on {tests} fresh sequences (wrong: error ≥ 0.04; "
-            "error: mean absolute error, the paper's \"MSE\" column read as such).",
-    "exp6": "Sequences: training sequences presented when ST3(0.1) first held, over successful trials. Test: the "
-            "final net on {tests} fresh sequences (wrong: some output off by 0.3 or more).",
-}
-
-TITLES = {"compare": "Beyond the paper: every cell on every LSTM row of experiments 1-6",
-          "exp1": "Experiment 1: Table 1 (embedded Reber grammar), ours beside the paper's",
-          "exp2": "Experiment 2: Tables 2 and 3 (and task 2b), ours beside the paper's",
-          "exp3": "Experiment 3: Tables 4, 5 and 6 (noise and signal on one channel), ours beside the paper's",
-          "exp4": "Experiment 4: Table 7 (the adding problem), ours beside the paper's",
-          "exp5": "Experiment 5: Table 8 (the multiplication problem), ours beside the paper's",
-          "exp6": "Experiment 6: Table 9 (temporal order), ours beside the paper's"}
 
 
 def _paper_text(r) -> str:
@@ -263,9 +189,8 @@ def _searched(out: Path) -> dict[tuple[str, str], str]:
     return found
 
 
-def write_overview(out: Path) -> Path:
-    """``results/README.md``: one table of every paper row of every experiment that has a summary."""
-    from lstm97.experiments import PAPER as EXPERIMENTS
+def write_overview(out: Path, experiments: tuple[str, ...]) -> Path:
+    """``results/README.md``: one table of every paper row of each of ``experiments`` that has a summary."""
     lines = ["# Results: every row of the paper's tables beside ours", "",
              "Built from each experiment's `summary.csv` by `make tables` (no training). Paper: success rate and "
              "mean training sequences to success as printed (exps 3-6 give no rate; read as 100 %, see "
@@ -282,7 +207,7 @@ def write_overview(out: Path) -> Path:
     searched = _searched(out)
     counts: dict[str, int] = {}
     found, quick = [], []
-    for name in EXPERIMENTS:
+    for name in experiments:
         path = out / name / "summary.csv"
         if not path.exists():
             lines.append(f"| {name} | – | – | not run yet | pending | – |")

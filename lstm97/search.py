@@ -15,19 +15,20 @@ only after a confirmation run on seed 0 at the paper's trial count (``--seed 0``
 from __future__ import annotations
 
 import difflib
-import importlib
 import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from lstm97.config import Row
-from lstm97.experiments import EXPERIMENTS, quick as quick_row
+from lstm97.engines import fingerprint
+from lstm97.experiment import Experiment, shrink_row
 from lstm97.readings import FIELDS, PAPER, Reading
-from lstm97.store import tables_folder, write_atomic
+from lstm97.files import tables_folder, write_atomic
 
-FOLDER = "readings"               # <out>/readings (store.tables_folder(out, "readings", 0))
+FOLDER = "readings"               # <out>/readings (files.tables_folder(out, "readings", 0))
 INDEX = "runs.json"
 SEARCH_SEED = 1                   # the default seed of a search: no reported table uses it
 CONFIRM_SEED = 0                  # the seed of every reported table, and of a confirmation run
@@ -37,25 +38,26 @@ class SearchError(ValueError):
     """A row, reading or index the search cannot use; the message is one line for the user."""
 
 
-def searchable() -> tuple[str, ...]:
-    """The experiments that declare a grid (``READINGS``) and build their rows from a reading (``rows``)."""
-    return tuple(name for name, module in EXPERIMENTS.items()
-                 if hasattr(m := importlib.import_module(module), "READINGS") and hasattr(m, "rows"))
+Catalog = Mapping[str, Experiment]         # the experiments by name (the command line passes them in)
 
 
-def declared(experiment: str) -> tuple[Reading, ...]:
-    """The experiment's ``READINGS``, ``PAPER`` first and each once."""
-    readings = getattr(importlib.import_module(EXPERIMENTS[experiment]), "READINGS", ())
-    return tuple(dict.fromkeys((PAPER, *readings)))
+def searchable(catalog: Catalog) -> tuple[str, ...]:
+    """The experiments that declare a grid (``readings``) and build their rows from a reading (``build``)."""
+    return tuple(name for name, experiment in catalog.items() if experiment.searchable)
 
 
-def describe_grids(width: int = 100) -> str:
+def declared(experiment: Experiment) -> tuple[Reading, ...]:
+    """The experiment's ``readings``, ``PAPER`` first and each once."""
+    return tuple(dict.fromkeys((PAPER, *experiment.readings)))
+
+
+def describe_grids(catalog: Catalog, width: int = 100) -> str:
     """Every searchable experiment's declared grid and the fields' values, for the command's help."""
     import textwrap
     fields = "fields (lstm97/readings.py): " + "; ".join(
         f"{f.name}: {'|'.join(f.allowed)} ({', '.join(f.experiments)})" for f in FIELDS.values())
-    grids = [textwrap.fill(f"{name}: " + ", ".join(r.name for r in declared(name)), width, initial_indent="  ",
-                           subsequent_indent="    ") for name in searchable()]
+    grids = [textwrap.fill(f"{name}: " + ", ".join(r.name for r in declared(catalog[name])), width, initial_indent="  ",
+                           subsequent_indent="    ") for name in searchable(catalog)]
     return "\n".join(["grids (READINGS in experiments/expN.py; each reading where its fields apply to the row's "
                       "task):", *grids, textwrap.fill(fields, width, subsequent_indent="  ")])
 
@@ -76,20 +78,19 @@ class Plan:
         return f"{self.experiment} {self.label}"
 
 
-def parse_row(text: str) -> tuple[str, Row]:
+def parse_row(text: str, catalog: Catalog) -> tuple[Experiment, Row]:
     """``"<experiment> <label>"`` → the experiment and its paper row (a non-pilot row that is run)."""
     experiment, _, label = " ".join(text.split()).partition(" ")
-    known = searchable()
+    known = searchable(catalog)
     if experiment not in known:
-        if experiment in EXPERIMENTS or experiment == "cerg":
+        if experiment in catalog:
             raise SearchError(f"{experiment} declares no readings to search; experiments with READINGS: "
                               f"{', '.join(known)}")
         close = difflib.get_close_matches(experiment, known, n=2)
         raise SearchError(f"unknown experiment {experiment!r} in ROW {text!r}; "
                           + (f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(known)}")
                           + " (ROW is '<experiment> <label>', e.g. 'exp4 T=100')")
-    module = importlib.import_module(EXPERIMENTS[experiment])
-    rows = [r for r in module.ROWS if not r.pilot]
+    rows = [r for r in catalog[experiment].rows if not r.pilot]
     found = [r for r in rows if r.label == label]
     labels = [r.label for r in rows if r.run]
     if not label:
@@ -104,36 +105,36 @@ def parse_row(text: str) -> tuple[str, Row]:
     if not row.run:
         raise SearchError(f"{experiment} {label} is not reproduced, so it has no readings to search"
                           + (f" ({row.note})" if row.note else ""))
-    return experiment, row
+    return catalog[experiment], row
 
 
-def grid(experiment: str, paper_row: Row, quick: bool = False) -> tuple[tuple[Row, ...], tuple[str, ...]]:
+def grid(experiment: Experiment, paper_row: Row, quick: bool = False) -> tuple[tuple[Row, ...], tuple[str, ...]]:
     """The rows of ``paper_row``'s label under each declared reading (``--quick``: shrunk by
-    ``experiments.quick``), the paper's first; and the declared readings dropped, each with why."""
-    module = importlib.import_module(EXPERIMENTS[experiment])
+    ``experiment.shrink_row``), the paper's first; and the declared readings dropped, each with why."""
     rows: dict[str, Row] = {}          # fingerprint → row
     skipped = []
     for reading in declared(experiment):
-        applied = reading.applying_to(experiment, paper_row.task_name)
+        applied = reading.applying_to(experiment.name, paper_row.task_name)
         if applied != reading and applied == PAPER:
             skipped.append(f"{reading.name} (does not apply to {paper_row.task_name})")
             continue
-        (row,) = [r for r in module.rows(applied, pilot=applied != PAPER) if r.label == paper_row.label]
+        (row,) = [r for r in experiment.build(applied, applied != PAPER) if r.label == paper_row.label]
         if quick:
-            row = quick_row(row)
-        same = rows.get(row.fingerprint())
+            row = (experiment.shrink or shrink_row)(row)
+        same = rows.get(fingerprint(row))
         if same is not None:
             if reading.name != same.reading.name:
                 skipped.append(f"{reading.name} (builds the same row as {same.reading.name})")
             continue
-        rows[row.fingerprint()] = row
+        rows[fingerprint(row)] = row
     return tuple(rows.values()), tuple(skipped)
 
 
-def plan(row_text: str, only: str | None = None, quick: bool = False, trials: int | None = None) -> Plan:
+def plan(row_text: str, catalog: Catalog, only: str | None = None, quick: bool = False,
+         trials: int | None = None) -> Plan:
     """Check a search's row and ``--only`` reading (``SearchError``, ``ReadingError``: one line) and say what
     it trains; nothing is written."""
-    experiment, paper_row = parse_row(row_text)
+    experiment, paper_row = parse_row(row_text, catalog)
     rows, skipped = grid(experiment, paper_row, quick)
     chosen = rows
     if only is not None:
@@ -141,11 +142,11 @@ def plan(row_text: str, only: str | None = None, quick: bool = False, trials: in
         chosen = tuple(r for r in rows if r.reading == wanted)
         if not chosen:
             why = [s for s in skipped if s.split(" (")[0] == wanted.name]
-            raise SearchError(f"reading {wanted.name!r} is not in the grid of {experiment} {paper_row.label}"
+            raise SearchError(f"reading {wanted.name!r} is not in the grid of {experiment.name} {paper_row.label}"
                               + (f": {why[0].split(' (', 1)[1][:-1]}" if why else "")
                               + f"; its grid: {', '.join(r.reading.name for r in rows)}")
     count = trials if trials is not None else chosen[0].trials
-    return Plan(experiment, paper_row.label, rows, skipped, chosen, count, quick)
+    return Plan(experiment.name, paper_row.label, rows, skipped, chosen, count, quick)
 
 
 # ---- the index of searches ---------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ class Done:
     reused: int
 
 
-def search(job: Plan, out: Path, seed: int = SEARCH_SEED, workers: int = 1, command: str = "",
+def search(job: Plan, out: Path, catalog: Catalog, seed: int = SEARCH_SEED, workers: int = 1, command: str = "",
            show: bool = True) -> Done:
     """Train ``job.rows`` (resuming: finished jobs are reused), then rebuild ``<out>/readings``. The search is
     in the index before anything trains, so a killed search's finished jobs reach the table next time."""
@@ -199,7 +200,7 @@ def search(job: Plan, out: Path, seed: int = SEARCH_SEED, workers: int = 1, comm
     reused = finished(job.rows, out, seed, job.trials)
     records = run_sweep(job.rows, out, seed=seed, trials=job.trials, workers=workers, show=show)
     add_to_index(out, entry)        # again: a search into the same folder meanwhile may have written it without
-    write_tables(out, command)
+    write_tables(out, catalog, command)
     return Done(len(records) - reused, reused)
 
 
@@ -210,13 +211,14 @@ COLUMNS = ["experiment", "row", "reading", "pilot", "seed", "trials", "successes
            "verdict", "readings_tried", "grid", "commits", "cap", "quick"]
 
 
-def write_tables(out: Path, command: str = "") -> Path:
+def write_tables(out: Path, catalog: Catalog, command: str = "") -> Path:
     """Rebuild ``<out>/readings`` from every search in its index: each grid row's finished job of that seed
     (at the largest trial count asked for whose job is finished)."""
     import pandas as pd
 
-    from lstm97.report import collect, summarise, trials_frame
-    from lstm97.sweep import provenance
+    from lstm97.report import summarise
+    from lstm97.runs import collect, trials_frame
+    from lstm97.provenance import provenance
     runs = read_index(out)
     groups: dict[tuple, list[int]] = {}
     for entry in runs:
@@ -224,7 +226,7 @@ def write_tables(out: Path, command: str = "") -> Path:
     frames, lines, searched, unknown = [], [], [], []
     for (name, quick, seed), counts in sorted(groups.items(), key=lambda g: (_first(runs, g[0]), g[0][2])):
         try:
-            experiment, paper_row = parse_row(name)
+            experiment, paper_row = parse_row(name, catalog)
         except SearchError:
             unknown.append(name)
             continue
@@ -246,7 +248,7 @@ def write_tables(out: Path, command: str = "") -> Path:
         frames.append(frame)
         summary = summarise(frame, tuple(row for row, _ in found), quick=quick)
         for (row, rec), line in zip(found, summary.to_dict("records")):
-            lines.append({**line, "experiment": experiment, "seed": seed, "readings_tried": len(found),
+            lines.append({**line, "experiment": experiment.name, "seed": seed, "readings_tried": len(found),
                           "grid": len(rows), "commits": ";".join(sorted({rec.get("commit", "unknown")})),
                           "quick": quick})
     folder = tables_folder(out, FOLDER, 0)

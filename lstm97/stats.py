@@ -10,6 +10,8 @@ import math
 import numpy as np
 from scipy import stats
 
+ERROR_BINS = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, np.inf)   # test-error histogram edges
+
 
 def success_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
     """Exact binomial interval for the success proportion, in percent."""

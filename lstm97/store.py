@@ -18,6 +18,8 @@ import time
 import zlib
 from pathlib import Path
 
+from lstm97.files import write_atomic
+
 SCHEMA = 1
 LOCK_BEAT_S = 30.0          # seconds between a lock holder's heartbeats
 LOCK_STALE_S = 300.0        # a lock not beaten for this long is taken over ($LSTM97_LOCK_STALE_S)
@@ -34,25 +36,9 @@ def job_file(folder: Path, label: str, seed: int, fingerprint: str) -> Path:
     return folder / f"{slug(label)}.seed{seed}.{short}.json"
 
 
-def tables_folder(out: Path, experiment: str, seed: int) -> Path:
-    """Where the tables of a seed go: ``out/<experiment>`` for seed 0 (the seed of every reported table),
-    ``out/<experiment>/seed<S>`` for any other, so a run under another seed never replaces them."""
-    return out / experiment if seed == 0 else out / experiment / f"seed{seed}"
-
-
 def sibling(path: Path, suffix: str) -> Path:
     """The job's lock (``.lock``) or checkpoint (``.ckpt.npz``) beside its result file."""
     return path.with_name(path.name[:-len(".json")] + suffix)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def checksum(trials: list[dict]) -> str:

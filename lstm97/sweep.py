@@ -13,19 +13,18 @@ that differ only in their rate train in one batch (``train.train_rows``), each s
 """
 from __future__ import annotations
 
-import functools
 import json
 import multiprocessing
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Iterable
 
-from lstm97 import store
+from lstm97 import files, store
 from lstm97.config import Row
+from lstm97.engines import fingerprint, pack_key, packable
+from lstm97.provenance import code_provenance
 
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 CHECKPOINT_S = 120.0        # seconds between checkpoints of a job in flight ($LSTM97_CHECKPOINT_S)
@@ -37,49 +36,13 @@ class SweepError(RuntimeError):
 
 def job_path(out: Path, row: Row, seed: int) -> Path:
     """``<out>/<experiment>/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
-    return store.job_file(out / row.experiment / "jobs", row.label, seed, row.fingerprint())
-
-
-CODE = ("lstm97", "experiments", "pyproject.toml", "constraints.txt")   # what a run's numbers come from
-
-
-def provenance() -> dict:
-    """Commit and package versions, stored with every result file."""
-    import jax
-    import numpy
-    import optax
-    try:
-        root = Path(__file__).resolve().parent.parent
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE],
-                               cwd=root, capture_output=True, text=True,
-                               timeout=10).stdout.strip()           # docs and results being written are not code
-        if dirty:
-            commit += "+dirty"
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    source = "git"
-    if not commit:                      # a copy of the tree without .git (a lent machine, a cluster's rsync)
-        commit = os.environ.get("LSTM97_COMMIT", "unknown")
-        source = "$LSTM97_COMMIT (uncommitted changes unknown)" if commit != "unknown" else "none"
-    return {"commit": commit, "commit_from": source, "python": platform.python_version(), "jax": jax.__version__,
-            "jaxlib": getattr(jax.lib, "__version__", jax.__version__), "optax": optax.__version__,
-            "numpy": numpy.__version__, "device": str(jax.devices()[0]), "machine": platform.machine(),
-            "cpus": os.cpu_count()}
-
-
-@functools.lru_cache(maxsize=1)
-def code_provenance() -> dict:
-    """``provenance()`` once per process, when its worker starts: a long run's modules are those it imported
-    at its start, whatever is committed or edited while it runs."""
-    return provenance()
+    return store.job_file(out / row.experiment / "jobs", row.label, seed, fingerprint(row))
 
 
 def load_job(out: Path, row: Row, seed: int, trials: int) -> dict | None:
     """The job's record if its file is intact (``store.read_record``) and holds at least ``trials`` trials
     of this row and seed; cut to ``trials``."""
-    return store.load(job_path(out, row, seed), row.label, row.fingerprint(), seed, trials)
+    return store.load(job_path(out, row, seed), row.label, fingerprint(row), seed, trials)
 
 
 def estimated_cost(row: Row) -> float:
@@ -168,7 +131,7 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
     wall = round(time.time() - start, 2)
     records = []
     for row, trial_dicts in zip(rows, results):
-        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": row.fingerprint(),
+        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": fingerprint(row),
                   "seed": seed, "trials": trial_dicts, "checksum": store.checksum(trial_dicts), "wall_s": wall,
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
         if pack:
@@ -182,13 +145,12 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
 
 
 def write_job(path: Path, record: dict) -> None:
-    store.write_atomic(path, json.dumps(record, indent=1) + "\n")
+    files.write_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
 def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
     """The order jobs run in, cheapest first so that a run cut short has finished as many rows as it could.
-    With ``pack``, rows that differ only in their learning rate (``train.pack_key``) form one batch."""
-    from lstm97.train import pack_key, packable
+    With ``pack``, rows that differ only in their learning rate (``engines.pack_key``) form one batch."""
     groups: dict[str, list[Row]] = {}
     for row in rows:
         key = pack_key(row) if pack and packable(row) else f"alone {_key(row)}"
@@ -200,7 +162,7 @@ def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: in
          show: bool = True, pack: bool = False, workers: int = 1) -> int:
     """Take every unfinished, unlocked job in turn (with ``pack``, every unfinished, unlocked job of a batch
     together); returns how many this worker trained."""
-    from lstm97.train import enable_compilation_cache, packable
+    from lstm97.train import enable_compilation_cache
     enable_compilation_cache()
     code_provenance()                                  # pinned before the first job starts
     count = lambda row: row.trials if trials is None else trials

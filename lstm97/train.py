@@ -22,8 +22,6 @@ import os
 import sys
 import time
 import zipfile
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -32,12 +30,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lstm97 import lanes
 from lstm97.cells import Params
 from lstm97.config import Row
+from lstm97.engines import fingerprint, make_learn, pack_key, packable, sequence_loss
 from lstm97.registry import make_cell
-from lstm97.rtrl import make_forward_mode
 from lstm97.seeds import root_key
+from lstm97.stats import ERROR_BINS
 from lstm97.tasks.base import Sequence, judge, mean_error
 
 
@@ -59,38 +57,11 @@ class Train(NamedTuple):
     chunk: Callable[[TrialState], TrialState]        # a whole batch: every leaf has the trial axis first
 
 
-def sequence_loss(cell, params: Params, seq: Sequence) -> tuple[jax.Array, jax.Array]:
-    """½ Σ_t mask_t Σ_k (t_k − y_k)² over one sequence from a zero state; returns (loss, outputs)."""
-    _, outputs = jax.lax.scan(partial(cell.step, params), cell.init_carry(), cell.embed(params, seq.x))
-    loss = 0.5 * jnp.sum(seq.mask[:, None] * (seq.target - outputs) ** 2)
-    return loss, outputs
-
-
 def trial_keys(row: Row, seed: int, trials: int) -> jax.Array:
     """fold_in(root, crc32(job)), then fold_in(job_key, trial): trial i's key does not depend on the count.
     The root key holds the whole seed (``seeds.root_key``: any seed in [0, 2⁶³))."""
     job_key = jax.random.fold_in(root_key(seed), row.job_hash)
     return jax.vmap(lambda i: jax.random.fold_in(job_key, i))(jnp.arange(trials))
-
-
-def make_learn(row: Row, cell, optimiser):
-    """``learn(params, opt_state, seqs) -> (params, opt_state, loss, outputs)`` for a batch of trials (trial
-    axis first), by the row's engine: ``lanes`` (the paper's forward rule with trials as SIMD lanes,
-    ``lanes.py``) or ``scan`` (``jax.grad`` through ``lax.scan``, vmapped; per-step updates by ``rtrl.py``)."""
-    per_step = row.updates == "step"
-    if row.engine_used == "lanes":
-        return lanes.make_learn(row.arch, optimiser, per_step)
-    if per_step:
-        forward_mode = make_forward_mode(cell, row.arch, optimiser, per_step=True)
-        return jax.vmap(lambda p, o, seq: forward_mode(p, o, seq)[:4])
-    grad_fn = jax.value_and_grad(partial(sequence_loss, cell), has_aux=True)
-
-    def learn(params: Params, opt_state, seq: Sequence):
-        (loss, outputs), grads = grad_fn(params, seq)
-        updates, opt_state = optimiser.update(grads, opt_state)
-        return optax.apply_updates(params, updates), opt_state, loss, outputs
-
-    return jax.vmap(learn)
 
 
 class Rate(NamedTuple):
@@ -107,17 +78,6 @@ def sgd_in_state() -> optax.GradientTransformation:
         return jax.tree.map(lambda g: -state.rate * g, grads), state
 
     return optax.GradientTransformation(lambda params: Rate(jnp.float32(jnp.nan)), update)
-
-
-def packable(row: Row) -> bool:
-    """Rows that can share a batch with rows differing only in their learning rate: the scan engine with
-    one update per sequence (the lanes engine and the forward-mode rule take a stateless optimiser)."""
-    return row.engine_used == "scan" and row.updates == "sequence" and row.construction is None
-
-
-def pack_key(row: Row) -> str:
-    """Equal for rows that differ only in label, learning rate, paper reference and note."""
-    return repr(replace(row, label="", learning_rate=1.0, paper=None, note=""))
 
 
 def make_train(row: Row, rate_in_state: bool = False) -> Train:
@@ -194,7 +154,6 @@ def batch_outputs(cell, params: Params) -> Callable[[Sequence], jax.Array]:
 CHECK_STREAM, TEST_STREAM = 0x0C4EC4, 0x7E57    # fold_in constants: test sequences apart from training ones
 
 
-ERROR_BINS = (0.0, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, np.inf)   # test-error histogram edges
 
 
 def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict[str, np.ndarray]:
@@ -311,7 +270,7 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         state = jax.jit(jax.vmap(train.init))(keys[lane], index[lane], lane_rates[lane])
     finished_at = np.full(real, np.nan)
     tag = np.array(("rates in state|" if rates is not None else "")
-                   + "|".join(f"{r.fingerprint()}/{seed}/{trials}" for r in rows))
+                   + "|".join(f"{fingerprint(r)}/{seed}/{trials}" for r in rows))
     elapsed = 0.0
     # a trial's key moves on every chunk, also once it is done, and its final test draws from it: each row's
     # test keys are taken when that row's last trial is done, as a run of the row alone ends there

@@ -73,7 +73,8 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     folder = tmp_path / "exp2"
     for name in ("trials.csv", "summary.csv", "summary.md", "run.json", "table3_vs_q.png"):
         assert (folder / name).exists(), name
-    from lstm97.experiments import quick, rows_of
+    from experiments import rows_of
+    from lstm97.experiment import quick
     from lstm97.sweep import job_path
     (row,) = [quick(r) for r in rows_of("exp2", quick=True) if r.label == "2c q=50 p=50" and not r.pilot]
     job = job_path(tmp_path, row, 0)

@@ -6,6 +6,7 @@ import pytest
 
 from lstm97.construction import Construction
 from lstm97.criteria import Streak
+from lstm97.engines import fingerprint
 from lstm97.sweep import load_job, run_sweep
 from lstm97.tasks import make_task
 from lstm97.train import train_row
@@ -37,7 +38,7 @@ def test_every_row_field_is_either_fingerprinted_or_named_as_not_deciding_number
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
 def test_changing_a_field_changes_the_fingerprint(name):
-    assert ROW.scaled(**{name: CHANGES[name]}).fingerprint() != ROW.fingerprint()
+    assert fingerprint(ROW.scaled(**{name: CHANGES[name]})) != fingerprint(ROW)
 
 
 @pytest.mark.parametrize("name", ["chunk", "cap", "criterion"])
@@ -46,7 +47,7 @@ def test_a_changed_row_is_trained_again_not_read_from_the_old_file(tmp_path, nam
     changed = ROW.scaled(**{name: CHANGES[name]})
     assert load_job(tmp_path, changed, 0, 2) is None
     (record,) = run_sweep([changed], tmp_path, show=False)
-    assert record["fingerprint"] == changed.fingerprint()
+    assert record["fingerprint"] == fingerprint(changed)
     assert load_job(tmp_path, ROW, 0, 2) is not None                # the first job is still there, beside it
     assert len(list((tmp_path / "test" / "jobs").glob("*.json"))) == 2
 

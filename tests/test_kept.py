@@ -11,8 +11,9 @@ import pytest
 
 from lstm97 import store
 from lstm97.__main__ import main
-from lstm97.experiments import rows_of
-from lstm97.report import write_report
+from experiments import rows_of
+from lstm97.experiment import Experiment
+from lstm97.runs import write_report
 from lstm97.seeds import SeedError, check_seed, root_key
 from lstm97.sweep import Plan, job_path, load_job, run_sweep
 from lstm97.train import trial_keys
@@ -27,7 +28,7 @@ def _numbers(trials: list[dict]) -> list[dict]:
 
 
 def _report(out, seed):
-    write_report("test", out, ROWS, seed=seed, trials=None, command="test", wall_s=None, quick=False)
+    write_report(Experiment("test", "test", ROWS), out, ROWS, seed=seed, trials=None, command="test", wall_s=None, quick=False)
 
 
 def test_seed_0_and_seed_1_of_one_quick_row_into_one_folder_keep_both(tmp_path, capsys):

@@ -13,7 +13,7 @@ from lstm97.cells import LSTM1997, RNN1997
 from lstm97.registry import make_cell
 from lstm97.rtrl import make_forward_mode
 from lstm97.tasks.base import Sequence
-from lstm97.train import sequence_loss
+from lstm97.engines import sequence_loss
 from tests.rtrl_reference import truncated_gradient
 from tests.test_gradient import NETS
 

@@ -9,7 +9,7 @@ import pytest
 from lstm97.cells import LSTM1997, n_weights
 from lstm97.registry import make_cell
 from lstm97.modern import GRU, Elman, GatedLSTM, forget_gate_lstm, peephole_lstm, vanilla_lstm
-from lstm97.train import sequence_loss
+from lstm97.engines import sequence_loss
 from lstm97.tasks.base import Sequence
 
 

@@ -24,7 +24,7 @@ from lstm97 import report, stats, train
 from lstm97.cells import Cell
 from lstm97.criteria import Recent, ReberSets, Streak
 from lstm97.criteria import test_errors as errors_of      # not collected as a test
-from lstm97.experiments import rows_of
+from experiments import rows_of
 from lstm97.tasks import make_task
 from tests.test_tasks_later import reber_legal
 

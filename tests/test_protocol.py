@@ -17,14 +17,14 @@ import pytest
 
 from lstm97.cells import SQUASH, LSTM1997, RNN1997, n_weights
 from lstm97.registry import cell_name, make_cell
-from lstm97.experiments import PAPER, rows_of
+from experiments import paper, rows_of
 from tests import paper_protocol as spec
 
 SPEC = spec.by_name()
 
 
 def _code_rows():
-    return [row for name in PAPER for row in rows_of(name, variants=False)]
+    return [row for name in paper() for row in rows_of(name, variants=False)]
 
 
 CODE_ROWS = _code_rows()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from experiments import registry
 from lstm97.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,7 @@ def searched(tmp_path_factory):
     from lstm97 import search
     from lstm97.sweep import job_path
     out = tmp_path_factory.mktemp("search")
-    job = search.plan(ROW, quick=True, trials=1)
+    job = search.plan(ROW, registry(), quick=True, trials=1)
     first = job_path(out, job.grid[1], 1)
     said, mtimes = [], []
 

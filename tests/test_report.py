@@ -59,29 +59,30 @@ def _fake_trials(rows, success=True):
 def test_tables_figures_and_overview_of_every_experiment(tmp_path):
     """From per-trial rows alone: each experiment's summary (with exp 3-6's test columns) and figures, and
     results/README.md with every paper row and its verdict."""
-    from lstm97.experiments import EXPERIMENTS, rows_of
+    import experiments
+    from experiments import get, rows_of
     from lstm97.report import write_figures, write_overview, write_tables
     expected_figures = {"exp1": ["table1_sequences.png"], "exp3": ["tables456_vs_T.png"],
                         "exp4": ["table7_vs_T.png"], "exp5": ["table8_errors.png"],
                         "exp6": ["confusion_6a.png", "confusion_6b.png"], "compare": ["success_heatmap.png"]}
-    for name in EXPERIMENTS:
-        if name == "exp2":
+    for name in experiments.names():
+        if name in ("exp2", "cerg"):
             continue
         rows = rows_of(name, quick=True)
         folder = tmp_path / name
         trials = _fake_trials(rows)
-        summary = write_tables(name, folder, trials, rows, {"command": "test"})
+        summary = write_tables(get(name), folder, trials, rows, {"command": "test"})
         ran = summary[summary["trials"] > 0]
         assert (ran["successes"] == 2).all() and (ran["mean_sequences"] == 1500).all()
         assert (summary.loc[summary["trials"] == 0, "verdict"] == "not run").all()
         if name in ("exp3", "exp4", "exp5", "exp6"):
             assert (ran["mean_test_wrong"] == 0.5).all() and "test wrong of 2,560" in (folder / "summary.md").read_text()
-        write_figures(name, folder, trials, rows)
+        write_figures(get(name), folder, trials, rows)
         for figure in expected_figures[name]:
             assert (folder / figure).stat().st_size > 1000, figure
     grid = (tmp_path / "compare" / "README.md").read_text()                    # paper rows × cells
     assert "| exp4 T=100 | 2/3 [9–99%] (lr x1), 1,500 |" in grid
-    overview = write_overview(tmp_path).read_text()
+    overview = write_overview(tmp_path, experiments.paper()).read_text()
     assert "| exp2 | – | – | not run yet | pending | – |" in overview
     assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9.4, 99.2]), mean 1,500, median 1,500 | not reproduced |" in overview
     assert overview.count("| exp1 |") == 9        # five LSTM rows and four competitors
@@ -142,9 +143,9 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
 
 
 def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
-    from experiments.compare import ROWS
+    from experiments.compare import ROWS, batches
     from lstm97.compare_report import _work_sentence, remaining_work
-    from lstm97.train import packable
+    from lstm97.engines import packable
     pack = [r for r in ROWS if r.label.startswith("exp4 T=100 | gru | lr x")]
     alone = next(r for r in ROWS if "[per-step updates]" in r.label)
     assert len(pack) == 4 and all(map(packable, pack)) and not packable(alone)      # per-step rows train alone
@@ -152,7 +153,7 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     trials = pd.DataFrame([{"row": r.label, "presented": 1000, "wall_s": 10.0 + i}
                            for r in done for i in range(3)] + [{"row": "a row no longer run", "presented": 5,
                                                                  "wall_s": 99.0}])
-    work = remaining_work(trials, ROWS)
+    work = remaining_work(trials, ROWS, batches(ROWS))
     assert work["steps"] == 3 * 2 * 1000 * pack[0].task.max_len + 3 * 1000 * alone.task.max_len
     assert work["seconds"] == 12.0 + 12.0                                  # the pack's wall once, then the one alone
     assert work["rates"] == (min(6000 * pack[0].task.max_len, 3000 * alone.task.max_len) / 12,
@@ -166,25 +167,22 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     sentence = _work_sentence(work)
     assert f"The {len(pending)} pending jobs need at most" in sentence and "an estimate" in sentence
     assert _work_sentence({**work, "pending": 0}) == ""
-    gone = remaining_work(trials.assign(row="gone"), ROWS)                 # no finished row is still in the grid
+    gone = remaining_work(trials.assign(row="gone"), ROWS, batches(ROWS))                 # no finished row is still in the grid
     assert gone["pending"] == len([r for r in ROWS if r.run]) and gone["steps"] == 0.0
     assert "worker-hours" not in _work_sentence(gone)
 
 
 def test_a_rebuild_from_trials_csv_gives_the_tables_the_run_wrote(tmp_path):
     """make tables reproduces a run's summary byte for byte: both read the numbers trials.csv holds."""
-    from lstm97.report import rebuild, write_report
+    from lstm97.experiment import Experiment
+    from lstm97.report import rebuild
+    from lstm97.runs import write_report
     from lstm97.sweep import run_sweep
     from tests.test_train import TINY
     rows = (TINY.scaled(label="tiny rebuild", trials=2, cap=1000, test_sequences=256),)
     run_sweep(rows, tmp_path, show=False)
-    write_report("test", tmp_path, rows, seed=0, trials=None, command="test", wall_s=None, quick=False)
+    experiment = Experiment("test", "test", rows)
+    write_report(experiment, tmp_path, rows, seed=0, trials=None, command="test", wall_s=None, quick=False)
     written = {name: (tmp_path / "test" / name).read_bytes() for name in ("summary.csv", "summary.md")}
-    import lstm97.experiments
-    original = lstm97.experiments.rows_of
-    try:
-        lstm97.experiments.rows_of = lambda name, quick=False, variants=True: rows
-        rebuild("test", tmp_path, figures=False)
-    finally:
-        lstm97.experiments.rows_of = original
+    rebuild(experiment, tmp_path, figures=False)
     assert {name: (tmp_path / "test" / name).read_bytes() for name in written} == written

@@ -46,3 +46,55 @@ def test_the_circle_check_finds_a_planted_circle():
     graph = imports()
     graph["lstm97.cells"] = graph["lstm97.cells"] | {"lstm97.registry"}     # cells -> registry -> cells
     assert circle(graph) is not None
+
+
+LOADERS = {"import_module", "__import__", "find_spec", "spec_from_file_location", "run_module", "iter_modules"}
+
+
+def loads_experiments(path: Path) -> bool:
+    """Whether a module imports the ``experiments`` package, or loads modules by name (``import_module``,
+    ``__import__``, ``find_spec``, …) and names ``experiments`` or ``experiments.<x>`` in a string anywhere."""
+    tree = ast.parse(path.read_text())
+    loads = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "experiments":
+            return True
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "experiments" for a in node.names):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            loads |= (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) in LOADERS
+    return loads and any(isinstance(node, ast.Constant) and isinstance(node.value, str)
+                         and (node.value == "experiments" or node.value.startswith("experiments."))
+                         for node in ast.walk(tree))
+
+
+def reached(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def test_only_the_command_line_imports_or_loads_the_experiments():
+    loaders = {str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py") if loads_experiments(p)}
+    assert loaders == {"lstm97/__main__.py"}, loaders
+
+
+def test_the_loader_check_finds_a_load_by_name(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("import importlib\nNAME = 'experiments.exp4'\nimportlib.import_module(NAME)\n")
+    assert loads_experiments(planted)
+    planted.write_text("CODE = ('lstm97', 'experiments')        # a path, not a load\n")
+    assert not loads_experiments(planted)
+
+
+def test_tables_and_figures_import_neither_the_trainer_nor_the_job_store():
+    graph = imports()
+    trainer = {"lstm97.train", "lstm97.sweep", "lstm97.lanes", "lstm97.engines", "lstm97.store", "lstm97.runs"}
+    for module in ("lstm97.report", "lstm97.plots", "lstm97.compare_report", "lstm97.summary"):
+        assert not reached(graph, module) & trainer, (module, reached(graph, module) & trainer)

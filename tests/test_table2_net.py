@@ -17,7 +17,7 @@ from lstm97.cells import RNN1997, Carry, n_weights
 from lstm97.registry import make_cell
 from lstm97.nets import rtrl_2a
 from lstm97.tasks import make_task
-from lstm97.train import sequence_loss
+from lstm97.engines import sequence_loss
 
 
 def _sig(x):

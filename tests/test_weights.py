@@ -54,7 +54,7 @@ def test_absent_biases_stay_zero_and_fixed_biases_are_set():
 
 def test_rows_of_exps_1_and_3_to_6_have_the_papers_weight_counts():
     """Table 10's "w" column for every row we run."""
-    from lstm97.experiments import rows_of
+    from experiments import rows_of
     expected = {"exp1": {264, 276}, "exp3": {102}, "exp4": {93}, "exp5": {93}, "exp6": {156, 308}}
     for name, counts in expected.items():
         rows = [r for r in rows_of(name) if r.run]
