@@ -8,7 +8,8 @@ the schedule of "sequential α decay" is not stated precisely enough to rebuild.
 from dataclasses import replace
 
 from lstm97.continual import ContinualRow, GersRef, cerg_net
-from lstm97.experiment import Experiment
+from lstm97.continual_report import CONTINUAL, scale
+from lstm97.experiment import Experiment, as_is
 
 ROWS = (
     ContinualRow("standard LSTM with external reset", cerg_net(False), reset_strings=True,
@@ -28,6 +29,6 @@ ROWS = (
 QUICK_ROWS = tuple(replace(r, nets=3, max_streams=200, train_len=1000, test_len=1000, chunk=500) for r in ROWS)
 
 EXPERIMENT = Experiment(
-    name="cerg", rows=ROWS, quick_rows=QUICK_ROWS,
+    name="cerg", rows=ROWS, quick_rows=QUICK_ROWS, shrink=as_is, scale=scale, tables=CONTINUAL,
     title="The continual embedded Reber grammar (Gers, Schmidhuber & Cummins 2000, Table 2)",
     help="beyond the paper: the continual embedded Reber grammar (Gers et al. 2000, Table 2)")

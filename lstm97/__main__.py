@@ -75,19 +75,30 @@ def cmd_describe(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """Train an experiment's rows through the one driver (``sweep.run_sweep``: job files, locks, resume,
+    progress) and write its tables (``runs.write_report``). Every argument is checked before anything is
+    written."""
     from lstm97.runs import write_report
     from lstm97.sweep import finished, run_sweep
-    experiment = experiments.get(args.experiment)  # everything is checked before check_writable makes a folder
-    if args.experiment == "cerg":
-        return run_cerg(args, experiment)
-    if args.streams or args.ticks or args.test_len:
-        raise UsageError("--streams, --ticks and --test-len apply to cerg only")
+    experiment = experiments.get(args.experiment)
+    scaling = {"--streams": args.streams, "--ticks": args.ticks, "--test-len": args.test_len}
+    if experiment.scale is None and any(v is not None for v in scaling.values()):
+        takers = [name for name, e in experiments.registry().items() if e.scale is not None]
+        raise UsageError(f"--streams, --ticks and --test-len apply to {', '.join(takers)} only")
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise UsageError("--backend ray needs Ray, which is not installed: pip install 'lstm97[ray]'")
     rows = experiment.run_rows(quick=args.quick)
-    selected = tuple(r for r in rows if args.only is None or args.only in r.label)
-    if not selected:
+    if experiment.scale is not None:
+        try:
+            rows = experiment.scale(rows, args.streams, args.ticks, args.test_len)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    matching = tuple(r for r in rows if args.only is None or args.only in r.label)
+    selected = tuple(r for r in matching if r.run)
+    if not matching:
         raise UsageError(f"no row of {args.experiment} matches --only {args.only!r}")
+    if not selected:
+        raise UsageError(f"no row of {args.experiment} that is run matches --only {args.only!r}")
     out = args.out or Path("results/quick" if args.quick else "results")
     check_writable(out)
     workers = args.workers or min(os.cpu_count() or 1, 2)
@@ -128,75 +139,27 @@ def cmd_readings(args) -> int:
     return 0
 
 
-def run_cerg(args, experiment) -> int:
-    """The continual embedded Reber grammar (Gers et al. 2000, Table 2): ``lstm97/continual.py``."""
-    from lstm97 import continual_report
-    if args.workers is not None or args.backend != "local":
-        raise UsageError("cerg runs in one process: --workers and --backend do not apply")
-    rows = experiment.all_rows(quick=args.quick)
-    try:
-        rows = continual_report.scale(rows, args.streams, args.ticks, args.test_len)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    if args.only is not None and not any(args.only in r.label and r.run for r in rows):
-        raise UsageError(f"no row of cerg that is run matches --only {args.only!r}")
-    out = args.out or Path("results/quick" if args.quick else "results")
-    check_writable(out)
-    start = time.time()
-    runnable = [r for r in rows if r.run and (args.only is None or args.only in r.label)]
-    reused = continual_report.finished(runnable, out, args.seed, args.trials)
-    trials = continual_report.run_cerg(rows, out, seed=args.seed, nets=args.trials, quick=args.quick,
-                                       command=" ".join(["python -m lstm97"] + args.argv), only=args.only)
-    folder = tables_folder(out, "cerg", args.seed)
-    print(f"cerg: {len(trials)} nets of seed {args.seed} ({len(runnable) - reused} jobs trained, {reused} reused) "
-          f"in {time.time() - start:.0f} s; wrote {written_since(folder, start)}")
-    return 0
-
-
 def cmd_report(args) -> int:
-    """Rebuild the tables from trials.csv; a broken file is one line ("<path>: <problem>") and nothing written.
-    Ends with the files it wrote."""
-    from lstm97.report import read_meta, rebuild
+    """Rebuild the tables from trials.csv through the experiment's table builder (``report.rebuild``; with
+    ``--collect``, trials.csv first from the finished job files, ``runs.write_report``); a broken file is one
+    line ("<path>: <problem>") and nothing written. Ends with the files it wrote."""
+    from lstm97.report import read_meta, rebuild, tables_of
     from lstm97.runs import write_report
-    from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, TrialsFileError, read_trials
     experiment = experiments.get(args.experiment)
     folder, start = tables_folder(args.out, args.experiment, args.seed), time.time()
-    if args.experiment == "cerg":
-        from lstm97.continual_report import rebuild as rebuild_cerg
-        trials = folder / "trials.csv"
-        try:
-            if trials.exists():
-                read_trials(trials, CERG_COLUMNS, CERG_OPTIONAL)     # its problem in its own words, first
-            rebuild_cerg(args.out, experiment.rows, seed=args.seed)
-        except (FileNotFoundError, ValueError) as e:
-            raise UsageError(str(e)) from None
-    else:
-        check_json(folder / "run.json")
-        try:
-            if args.collect:
-                meta = read_meta(folder)
-                write_report(experiment, args.out, experiment.run_rows(quick=bool(meta.get("quick"))), args.seed,
-                             meta.get("trials"), command=f"python -m lstm97 report {experiment.name} --collect",
-                             wall_s=None, quick=bool(meta.get("quick")), overview=experiments.paper())
-            else:
-                rebuild(experiment, args.out, figures=not args.no_figures, seed=args.seed,
-                        overview=experiments.paper())
-        except (FileNotFoundError, TrialsFileError) as e:
-            raise UsageError(str(e)) from None
+    try:
+        if args.collect:
+            tables = tables_of(experiment)
+            meta = read_meta(folder / tables.meta_file)
+            write_report(experiment, args.out, tables.rows(experiment, meta), args.seed, meta.get("trials"),
+                         command=f"python -m lstm97 report {experiment.name} --collect", wall_s=None,
+                         quick=bool(meta.get("quick")), overview=experiments.paper())
+        else:
+            rebuild(experiment, args.out, figures=not args.no_figures, seed=args.seed, overview=experiments.paper())
+    except (FileNotFoundError, ValueError) as e:          # TrialsFileError, a broken meta file: one line
+        raise UsageError(str(e).splitlines()[0]) from None
     print(f"{args.experiment}: tables of seed {args.seed} rebuilt; wrote {written_since(folder, start)}")
     return 0
-
-
-def check_json(path: Path) -> None:
-    """``UsageError`` when ``path`` exists but is not a JSON object (``report`` reads its run.json)."""
-    if not path.exists():
-        return
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path}: not a readable JSON file ({str(e).splitlines()[0]})") from None
-    if not isinstance(meta, dict):
-        raise UsageError(f"{path}: not a JSON object")
 
 
 def cmd_bench(args) -> int:

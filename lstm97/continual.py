@@ -38,9 +38,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from lstm97 import checkpoint as checkpoint_file
 from lstm97.cells import Carry, Drive, n_weights
 from lstm97.modern import SQUASH_MODERN, GatedLSTM
 from lstm97.registry import make_cell
+from lstm97.readings import PAPER, Reading
 from lstm97.seeds import root_key
 from lstm97.tasks.cerg import Gen, legal_target, stream_next, stream_start
 
@@ -239,6 +241,7 @@ class ContinualRow:
     paper: GersRef | None = None
     run: bool = True
     note: str = ""
+    experiment: str = "cerg"        # the job store's folder, <out>/<experiment>/jobs (not in the fingerprint)
 
     def __post_init__(self):
         for name in ("nets", "max_streams", "train_len", "test_streams", "test_len", "chunk"):
@@ -256,10 +259,24 @@ class ContinualRow:
     def weights(self) -> int:
         return n_weights(self.arch)
 
+    @property
+    def trials(self) -> int:
+        """The row's nets: its trials, as the driver (``sweep``) counts them."""
+        return self.nets
+
+    @property
+    def job(self) -> str:
+        return f"{self.experiment}/{self.label}"
+
+    @property
+    def reading(self) -> Reading:
+        return PAPER
+
     def fingerprint(self) -> str:
         """Everything that decides the numbers; ``test_every`` 1: a test after every training stream (a field
         once, kept so that the committed jobs still match)."""
-        fields = {k: v for k, v in vars(self).items() if k not in ("label", "paper", "run", "note", "nets", "chunk")}
+        fields = {k: v for k, v in vars(self).items()
+                  if k not in ("label", "paper", "run", "note", "nets", "chunk", "experiment")}
         if self.state_decay == 1.0:                 # added later: rows without decay keep their fingerprint
             del fields["state_decay"]
         return repr(sorted({**fields, "test_every": 1}.items()))
@@ -378,7 +395,6 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
             checkpoint: Path | None = None, checkpoint_s: float = 120.0) -> list[dict]:
     """Train every net of ``row`` at once until each is perfect, diverged or past ``max_streams``; one dict
     per net. Checkpoints as ``train.train_row`` (same file format, resumed when they match)."""
-    from lstm97.train import _load_checkpoint, _save_checkpoint
     nets = row.nets if nets is None else nets
     init, chunk = make_row(row)
     keys = jax.random.split(jax.random.fold_in(root_key(seed), SEED_STREAM), nets)
@@ -387,7 +403,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
     finished_at = np.full(nets, np.nan)
     elapsed = 0.0
     if checkpoint is not None and checkpoint.exists():
-        state, finished_at, elapsed, _ = _load_checkpoint(checkpoint, state, tag, finished_at, nets)
+        state, finished_at, elapsed, _ = checkpoint_file.load(checkpoint, state, tag, finished_at, nets)
     start, saved = time.perf_counter() - elapsed, time.perf_counter()
     step = jax.jit(chunk, donate_argnums=0)
     while True:
@@ -400,7 +416,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
         if (phase == DONE).all():
             break
         if checkpoint is not None and time.perf_counter() - saved > checkpoint_s:
-            _save_checkpoint(checkpoint, state, tag, finished_at, now, nets)
+            checkpoint_file.save(checkpoint, state, tag, finished_at, now, nets)
             saved = time.perf_counter()
         state = step(state)
     if checkpoint is not None:

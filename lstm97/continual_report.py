@@ -1,72 +1,23 @@
-"""Jobs and tables of the continual embedded Reber grammar (``continual.py``): one job file per row in
-``results/cerg/jobs/`` (atomic, with a checksum, resumed when it matches the row, seed and net count), then
-``trials.csv`` (one line per net), ``summary.csv``, ``summary.md`` (Gers et al.'s Table 2 beside ours) and
-``meta.json``, and ``test_lengths.png``. ``python -m lstm97 report cerg`` rebuilds them from ``trials.csv``.
+"""The tables of the continual embedded Reber grammar (``continual.py``), its table builder on the one report
+path (``report.Tables``): the jobs (``results/cerg/jobs/``, trained through ``sweep`` like every other) become
+``trials.csv`` (one line per net) and ``meta.json``, then ``summary.csv``, ``summary.md`` (Gers et al.'s
+Table 2 beside ours) and ``test_lengths.png``. ``python -m lstm97 report cerg`` rebuilds them from
+``trials.csv`` and ``meta.json``.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from lstm97 import files, store
-from lstm97.continual import ContinualRow, run_row
-
-def _job_path(out: Path, row: ContinualRow, seed: int) -> Path:
-    """``out/cerg/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
-    return store.job_file(out / "cerg" / "jobs", row.label, seed, row.fingerprint())
-
-
-def _load(out: Path, row: ContinualRow, seed: int, nets: int) -> dict | None:
-    return store.load(_job_path(out, row, seed), row.label, row.fingerprint(), seed, nets, items="nets")
-
-
-def finished(rows, out: Path, seed: int, nets: int | None) -> int:
-    """How many of ``rows`` have an intact job file for ``seed`` (those a run reuses)."""
-    return sum(_load(out, r, seed, r.nets if nets is None else nets) is not None for r in rows)
-
-
-def run_cerg(rows: tuple[ContinualRow, ...], out: Path, seed: int = 0, nets: int | None = None,
-             command: str = "", quick: bool = False, only: str | None = None) -> pd.DataFrame:
-    """Train every runnable row (those whose label contains ``only``, if given) not already in
-    ``out/cerg/jobs`` (job by job, each written atomically), then write the tables from every finished job
-    of ``rows``. Returns the per-net rows."""
-    from lstm97.train import enable_compilation_cache
-    enable_compilation_cache()
-    records = []
-    for row in rows:
-        if not row.run:
-            continue
-        n = row.nets if nets is None else nets
-        path = _job_path(out, row, seed)
-        record = _load(out, row, seed, n)
-        if record is None and (only is None or only in row.label):
-            lock = store.Lock(store.sibling(path, ".lock"))
-            if not lock.acquire():
-                print(f"lstm97: {row.label}: another run holds {lock.path}; skipped", flush=True)
-                continue
-            try:
-                record = _train(row, seed, n, path)
-            finally:
-                lock.release()
-        if record is not None:
-            records.append(record)
-    trials = pd.DataFrame([net for r in records for net in r["nets"]])
-    first = next((r for r in rows if r.run), rows[0])
-    folder = files.tables_folder(out, "cerg", seed)
-    meta = {"command": command, "jobs_made_by": _commands(folder, command), "seed": seed, "quick": quick,
-            "max_streams": first.max_streams, "max_ticks": first.max_ticks, "test_len": first.test_len, "train_len": first.train_len,
-            "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
-            **{k: v for k, v in (records[0] if records else {}).items()
-               if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
-    write_report(folder, trials, rows, meta)
-    return trials
-
+from lstm97.files import write_atomic
+from lstm97.plots import cerg_figure, close
+from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, read_trials
 
 def _commands(folder: Path, command: str) -> list[str]:
     """The commands whose runs trained the jobs in the table: the earlier ones (meta.json) and this one."""
@@ -78,29 +29,7 @@ def _commands(folder: Path, command: str) -> list[str]:
     return list(dict.fromkeys([*earlier, command]))
 
 
-def _train(row: ContinualRow, seed: int, nets: int, path: Path) -> dict:
-    from tqdm import tqdm
-
-    from lstm97.provenance import provenance
-    bar = tqdm(total=1, desc=row.label[:28].ljust(28), unit="stream", unit_scale=True, dynamic_ncols=True,
-               mininterval=2.0)
-
-    def progress(done: int, budget: int) -> None:
-        bar.total, bar.n = budget, done
-        bar.refresh()
-
-    made_by, start = provenance(), time.time()        # before training: the code that runs
-    per_net = run_row(row, seed, nets, progress, checkpoint=store.sibling(path, ".ckpt.npz"),
-                      checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", 120)))
-    bar.close()
-    record = {"schema": store.SCHEMA, "label": row.label, "fingerprint": row.fingerprint(), "seed": seed,
-              "nets": per_net, "checksum": store.checksum(per_net), "wall_s": round(time.time() - start, 1),
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
-    files.write_atomic(path, json.dumps(record, indent=1) + "\n")
-    return record
-
-
-def summarise(trials: pd.DataFrame, rows: tuple[ContinualRow, ...]) -> pd.DataFrame:
+def summarise(trials: pd.DataFrame, rows: tuple) -> pd.DataFrame:
     from lstm97.stats import success_interval
     out = []
     for row in rows:
@@ -188,22 +117,10 @@ def summary_markdown(summary: pd.DataFrame, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], meta: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    if len(trials):
-        files.write_atomic(folder / "trials.csv", trials.drop(columns=["test_lengths"]).to_csv(index=False))
-    summary = summarise(trials, rows)
-    files.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    files.write_atomic(folder / "meta.json", json.dumps(meta, indent=1) + "\n")
-    files.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-    _figure(folder, trials, rows, quick=bool(meta.get("quick")))
-
-
-def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], quick: bool = False) -> None:
+def _figure(folder: Path, trials: pd.DataFrame, rows: tuple, quick: bool = False) -> None:
     """``test_lengths.png`` beside the table (written to a temporary name, then renamed); marked on a quick run."""
     if not len(trials):
         return
-    from lstm97.plots import cerg_figure, close
     fig = cerg_figure(trials, [r.label for r in rows if r.run], quick=quick)
     tmp = folder / f".test_lengths.{os.getpid()}.png"
     fig.savefig(tmp, dpi=120)
@@ -211,28 +128,64 @@ def _figure(folder: Path, trials: pd.DataFrame, rows: tuple[ContinualRow, ...], 
     os.replace(tmp, folder / "test_lengths.png")
 
 
-def rebuild(out: Path, rows: tuple[ContinualRow, ...], seed: int = 0) -> None:
-    """``python -m lstm97 report cerg``: the tables and figure again from the committed trials.csv and meta.json
-    (of ``seed``: ``files.tables_folder``), for ``rows`` (experiments/cerg.py's, passed in by the command line)."""
-    folder = files.tables_folder(out, "cerg", seed)
-    if not (folder / "trials.csv").exists():
-        raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make cerg)")
-    try:
-        from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, read_trials
-        trials = read_trials(folder / "trials.csv", CERG_COLUMNS, CERG_OPTIONAL)
-        meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-        rows = scale(rows, meta.get("max_streams"), meta.get("max_ticks"), meta.get("test_len"))
-        summary = summarise(trials, rows)
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
-    files.write_atomic(folder / "summary.csv", summary.to_csv(index=False))
-    files.write_atomic(folder / "summary.md", summary_markdown(summary, meta))
-    _figure(folder, trials, rows, quick=bool(meta.get("quick")))
-
-
-def scale(rows: tuple[ContinualRow, ...], streams: int | None = None, ticks: int | None = None,
-          test_len: int | None = None) -> tuple[ContinualRow, ...]:
+def scale(rows: tuple, streams: int | None = None, ticks: int | None = None,
+          test_len: int | None = None) -> tuple:
     """The rows at a smaller scale than Gers et al.'s (stated in the table)."""
     changes = {k: v for k, v in (("max_streams", streams), ("max_ticks", ticks), ("test_len", test_len))
                if v is not None}
     return tuple(replace(r, **changes) for r in rows)
+
+
+class ContinualTables:
+    """Gers et al.'s Table 2 beside ours (``summarise``, ``summary_markdown``, ``test_lengths.png``)."""
+    meta_file = "meta.json"
+
+    def csv(self, pairs: list[tuple[Any, dict]]) -> str | None:
+        nets = pd.DataFrame([net for _, rec in pairs for net in rec["nets"]])
+        return nets.drop(columns=["test_lengths"]).to_csv(index=False) if len(nets) else None
+
+    def describe(self, pairs: list[tuple[Any, dict]], rows: tuple, folder: Path, run: dict) -> dict:
+        """The scale the rows ran at, the commands that made the jobs, each job's commit and time."""
+        records = [rec for _, rec in pairs]
+        first = next((r for r in rows if r.run), rows[0])
+        return {"command": run["command"], "jobs_made_by": _commands(folder, run["command"]), "seed": run["seed"],
+                "quick": run["quick"], "max_streams": first.max_streams, "max_ticks": first.max_ticks,
+                "test_len": first.test_len, "train_len": first.train_len,
+                "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
+                **{k: v for k, v in (records[0] if records else {}).items()
+                   if k in ("python", "jax", "jaxlib", "optax", "numpy", "device", "machine", "cpus")}}
+
+    def read(self, folder: Path, experiment, seed: int) -> tuple[pd.DataFrame, dict]:
+        if not (folder / "trials.csv").exists():
+            raise FileNotFoundError(f"no {folder / 'trials.csv'} yet (make {experiment.name})")
+        trials = read_trials(folder / "trials.csv", CERG_COLUMNS, CERG_OPTIONAL)     # its problem in its own words
+        try:
+            meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
+            if not isinstance(meta, dict):
+                raise TypeError("not a JSON object")
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
+        return trials, meta
+
+    def rows(self, experiment, meta: dict) -> tuple:
+        """The rows at the scale the run used (``meta.json``)."""
+        try:
+            return scale(experiment.run_rows(quick=bool(meta.get("quick"))), meta.get("max_streams"),
+                         meta.get("max_ticks"), meta.get("test_len"))
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"meta.json is unreadable ({e})") from None
+
+    def write(self, experiment, folder: Path, trials: pd.DataFrame, rows: tuple, meta: dict,
+              figures: bool) -> None:
+        try:
+            summary = summarise(trials, rows)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{folder}: trials.csv or meta.json is unreadable ({e})") from None
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "summary.csv", summary.to_csv(index=False))
+        write_atomic(folder / "summary.md", summary_markdown(summary, meta))
+        if figures:
+            _figure(folder, trials, rows, quick=bool(meta.get("quick")))
+
+
+CONTINUAL = ContinualTables()

@@ -24,12 +24,14 @@ class Experiment:
 
     ``rows``: the table's rows (paper rows, and rows listed with the paper's numbers but not run);
     ``variants``: pilots (the same rows under other readings); ``quick_rows``: the rows ``--quick`` starts
-    from (each then shrunk by ``shrink``), ``None`` for ``rows``; ``build(reading, pilot)``: the table's
-    rows under a reading (``python -m lstm97 readings``), with ``readings`` the grid it tries; ``pack``:
-    rows that differ only in their learning rate train in one batch. ``tables(folder, trials, rows, meta)``
-    writes the summary files (``None``: the paper's columns, ``report.write_tables``), ``figures(trials,
-    rows)`` returns figures by file name, ``pages(folder, summary, trials, rows, meta, tests)`` writes any
-    further page. ``paper``: one of the paper's experiments (``results/README.md`` and ``describe`` list it)."""
+    from (each then shrunk by ``shrink``, by default ``shrink_row``), ``None`` for ``rows``;
+    ``build(reading, pilot)``: the table's rows under a reading (``python -m lstm97 readings``), with
+    ``readings`` the grid it tries; ``pack``: rows that differ only in their learning rate train in one batch;
+    ``scale(rows, streams, ticks, test_len)``: the rows at run's ``--streams``/``--ticks``/``--test-len``
+    (``None``: the experiment takes none). ``tables`` (``report.Tables``) is the table builder the one report
+    path uses (``None``: the paper's columns, ``report.PAPER``), which draws ``figures(trials, rows)`` (figures
+    by file name) and writes ``pages(folder, summary, trials, rows, meta, tests)`` (any further page).
+    ``paper``: one of the paper's experiments (``results/README.md`` and ``describe`` list it)."""
     name: str
     title: str
     rows: tuple
@@ -41,11 +43,11 @@ class Experiment:
     sequences: str = ""                 # summary.md: what "sequences" counts ({tests}: the test-set sizes)
     pack: bool = False
     paper: bool = False
-    tables: Callable | None = None
+    tables: Any = None
     figures: Callable[[Any, tuple], dict] | None = None
     pages: Callable | None = None
-    shrink: Callable[[Any], Any] | None = None       # --quick: a row at small budgets; None: ``quick``
-    folder_meta: str = "run.json"       # the run's description beside the tables
+    shrink: Callable[[Any], Any] | None = None
+    scale: Callable[..., tuple] | None = None
 
     def all_rows(self, variants: bool = True, quick: bool = False) -> tuple:
         """The table's rows, then its pilots; with ``quick``, ``quick_rows`` where given (not yet shrunk)."""
@@ -82,3 +84,8 @@ def shrink_row(row: Row) -> Row:
 
 
 quick = shrink_row          # the public name (lstm97.quick)
+
+
+def as_is(row: Any) -> Any:
+    """``shrink`` for an experiment whose ``quick_rows`` are small already."""
+    return row

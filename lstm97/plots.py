@@ -243,6 +243,7 @@ def cerg_figure(trials: pd.DataFrame, labels: list[str], quick: bool = False):
     scale), perfect nets filled, Gers et al.'s 1,000-symbol line between "good" and "rest"."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
     rng = np.random.default_rng(0)
+    first = True                            # the legend's entries come from the first row with nets
     for x, label in enumerate(labels):
         got = trials[trials["row"] == label]
         if got.empty:
@@ -250,9 +251,10 @@ def cerg_figure(trials: pd.DataFrame, labels: list[str], quick: bool = False):
         y = np.maximum(got["test_mean_length"].to_numpy(float), 1.0)
         solved = got["solved"].astype(bool).to_numpy()
         xs = x + rng.uniform(-0.15, 0.15, len(y))
-        ax.scatter(xs[solved], y[solved], color="tab:green", s=22, label="perfect" if x == 0 else None)
+        ax.scatter(xs[solved], y[solved], color="tab:green", s=22, label="perfect" if first else None)
         ax.scatter(xs[~solved], y[~solved], facecolors="none", edgecolors="tab:blue", s=22,
-                   label="not perfect" if x == 0 else None)
+                   label="not perfect" if first else None)
+        first = False
     ax.axhline(1000, color="tab:gray", lw=0.8, ls="--")
     ax.set_yscale("log")
     ax.set_xticks(range(len(labels)), [label.replace(" with ", "\nwith ") for label in labels], fontsize=7)

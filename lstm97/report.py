@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ from lstm97.experiment import Experiment
 from lstm97.files import tables_folder, write_atomic
 from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
 from lstm97.summary import summarise  # noqa: F401 (tables are built here; plots and search use it too)
+from lstm97.trials_file import read_trials
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
@@ -112,31 +114,106 @@ def write_tables(experiment: Experiment, folder: Path, trials: pd.DataFrame, row
     return summary
 
 
+class Tables(Protocol):
+    """An experiment's table builder (``Experiment.tables``; ``None``: ``PAPER``), the one report path's
+    steps: ``csv`` turns the finished jobs (``(row, record)`` pairs) into ``trials.csv``, ``describe`` the
+    run into its ``meta_file``; ``read`` gives a committed folder's trials and meta back (a broken file:
+    ``FileNotFoundError`` or ``ValueError``, one line, before anything is written), ``rows`` the rows they
+    were made with, ``write`` the tables (and figures) from them."""
+    meta_file: str
+
+    def csv(self, pairs: list[tuple[Any, dict]]) -> str | None: ...
+    def describe(self, pairs: list[tuple[Any, dict]], rows: tuple, folder: Path, run: dict) -> dict: ...
+    def read(self, folder: Path, experiment: Experiment, seed: int) -> tuple[pd.DataFrame, dict]: ...
+    def rows(self, experiment: Experiment, meta: dict) -> tuple: ...
+    def write(self, experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple, meta: dict,
+              figures: bool) -> None: ...
+
+
+def with_columns(pairs: list[tuple[Row, dict]]) -> list[dict]:
+    """Each job's record with every trial carrying its row's reading and pilot flag (columns, from the row
+    that owns the file)."""
+    return [{**rec, "trials": [{**t, "reading": row.reading.name, "pilot": row.pilot} for t in rec["trials"]]}
+            for row, rec in pairs]
+
+
+def trials_frame(records: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([t for rec in records for t in rec["trials"]], columns=TRIAL_COLUMNS)
+
+
+def _job_name(record: dict) -> str:
+    """A job's label, with its reading where that is not the paper's (rows of several readings share labels)."""
+    reading = record["trials"][0]["reading"] if record["trials"] else "paper"
+    return record["label"] if reading == "paper" else f"{record['label']} ({reading})"
+
+
+class PaperTables:
+    """The paper's columns (``write_tables``, ``write_figures``) from ``trials.csv`` and ``run.json``."""
+    meta_file = "run.json"
+
+    def csv(self, pairs: list[tuple[Row, dict]]) -> str:
+        return trials_frame(with_columns(pairs)).to_csv(index=False, float_format="%.6g")
+
+    def describe(self, pairs: list[tuple[Row, dict]], rows: tuple, folder: Path, run: dict) -> dict:
+        records = with_columns(pairs)
+        wall_s = run["wall_s"]
+        return {"command": run["command"], "quick": run["quick"], "seed": run["seed"], "trials": run["trials"],
+                "date": run["date"], "wall_s": None if wall_s is None else round(wall_s, 1),
+                "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),
+                "job_wall_s": {_job_name(rec): rec["wall_s"] for rec in records},
+                "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **run["provenance"]}
+
+    def read(self, folder: Path, experiment: Experiment, seed: int) -> tuple[pd.DataFrame, dict]:
+        meta = read_meta(folder / self.meta_file)
+        path = folder / "trials.csv"
+        if not path.exists():
+            with_seed = f" --seed {seed}" if seed else ""
+            raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment.name}{with_seed}` "
+                                    "first")
+        return read_trials(path), meta              # a broken file: TrialsFileError, before anything is written
+
+    def rows(self, experiment: Experiment, meta: dict) -> tuple:
+        return experiment.run_rows(quick=bool(meta.get("quick")))
+
+    def write(self, experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple, meta: dict,
+              figures: bool) -> None:
+        write_tables(experiment, folder, trials, rows, meta)
+        if figures:
+            write_figures(experiment, folder, trials, rows, quick=bool(meta.get("quick")))
+
+
+PAPER = PaperTables()
+
+
+def tables_of(experiment: Experiment) -> Tables:
+    return experiment.tables or PAPER
+
+
 def rebuild(experiment: Experiment, out: Path, figures: bool = True, seed: int = 0,
             overview: tuple[str, ...] = ()) -> None:
-    """Tables (and figures) from the committed trials.csv and the experiment's row configs (``seed``: the
-    tables of that seed, ``files.tables_folder``); with ``overview`` (the paper's experiments), seed 0's also
-    update ``out/README.md``. Nothing trains, and no job file is read."""
+    """Tables (and figures) from the committed trials.csv, the run's meta file and the experiment's row
+    configs (``seed``: the tables of that seed, ``files.tables_folder``); with ``overview`` (the paper's
+    experiments), seed 0's also update ``out/README.md``. Nothing trains, and no job file is read."""
+    tables = tables_of(experiment)
     folder = tables_folder(out, experiment.name, seed)
-    meta = read_meta(folder)
-    rows = experiment.run_rows(quick=bool(meta.get("quick")))
-    path = folder / "trials.csv"
-    if not path.exists():
-        with_seed = f" --seed {seed}" if seed else ""
-        raise FileNotFoundError(f"{path} does not exist; run `python -m lstm97 run {experiment.name}{with_seed}` "
-                                "first")
-    from lstm97.trials_file import read_trials
-    trials = read_trials(path)                      # a broken file: TrialsFileError, before anything is written
-    write_tables(experiment, folder, trials, rows, meta)
-    if figures:
-        write_figures(experiment, folder, trials, rows, quick=bool(meta.get("quick")))
+    trials, meta = tables.read(folder, experiment, seed)
+    tables.write(experiment, folder, trials, tables.rows(experiment, meta), meta, figures)
     if seed == 0 and overview:
         write_overview(out, overview)
 
 
-def read_meta(folder: Path) -> dict:
-    """The run's description beside its tables (``run.json``), or nothing."""
-    return json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
+def read_meta(path: Path) -> dict:
+    """A run's description (``run.json``), or nothing where there is none; one that is no JSON object:
+    ``ValueError`` naming the file."""
+    if not path.exists():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable JSON file ({str(e).splitlines()[0]})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return meta
 
 
 def write_figures(experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],

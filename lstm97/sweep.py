@@ -1,7 +1,7 @@
 """Jobs, workers and resumable result files.
 
-A sweep is a list of jobs, one per table row; a job trains all the row's trials at once
-(``train.train_row``) and writes ``<out>/<experiment>/jobs/<row>.seed<S>.<fingerprint>.json`` atomically
+A sweep is a list of jobs, one per table row; a job trains all the row's trials at once (its row type's
+trainer, ``trainers.py``: ``train.train_row``, ``continual.run_row``) and writes ``<out>/<experiment>/jobs/<row>.seed<S>.<fingerprint>.json`` atomically
 (``store.py``): a run under another seed or reading writes beside it. A run skips jobs whose file is intact and
 holds the trial count, so a killed run loses at most the jobs in flight, and those only back to their last
 checkpoint (``train.train_row`` saves a job's whole state every two minutes). A job being trained holds
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from lstm97 import files, store
-from lstm97.config import Row
-from lstm97.engines import fingerprint, pack_key, packable
+from lstm97 import files, store, trainers
+from lstm97.engines import pack_key, packable
 from lstm97.provenance import code_provenance
+from lstm97.trainers import Job
 
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 CHECKPOINT_S = 120.0        # seconds between checkpoints of a job in flight ($LSTM97_CHECKPOINT_S)
@@ -34,30 +34,27 @@ class SweepError(RuntimeError):
     """A sweep cannot go on; the message is one line for the user."""
 
 
-def job_path(out: Path, row: Row, seed: int) -> Path:
+def job_path(out: Path, row: Job, seed: int) -> Path:
     """``<out>/<experiment>/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
-    return store.job_file(out / row.experiment / "jobs", row.label, seed, fingerprint(row))
+    return store.job_file(out / row.experiment / "jobs", row.label, seed, trainers.of(row).fingerprint(row))
 
 
-def load_job(out: Path, row: Row, seed: int, trials: int) -> dict | None:
+def load_job(out: Path, row: Job, seed: int, trials: int) -> dict | None:
     """The job's record if its file is intact (``store.read_record``) and holds at least ``trials`` trials
     of this row and seed; cut to ``trials``."""
-    return store.load(job_path(out, row, seed), row.label, fingerprint(row), seed, trials)
+    trainer = trainers.of(row)
+    return store.load(job_path(out, row, seed), row.label, trainer.fingerprint(row), seed, trials, trainer.items)
 
 
-def estimated_cost(row: Row) -> float:
-    """Trial-steps at the cap, weighted by the net's size. Cheap jobs run first, so that a run cut short
-    has finished as many rows as it could; the rest resume next time."""
-    return row.trials * row.cap * row.task.max_len * (1 + row.weights / 2000)
+def estimated_cost(row: Job) -> float:
+    return trainers.of(row).cost(row)
 
 
-def most_steps(row: Row, trials: int) -> int:
-    """Trial-steps a job takes at most: every trial to its cap (``Criterion.most_sequences``), every
-    sequence at the task's longest length."""
-    return trials * row.criterion.most_sequences(row.cap) * row.task.max_len
+def most_steps(row: Job, trials: int) -> int:
+    return trainers.of(row).steps(row, trials)
 
 
-def _key(row: Row) -> str:
+def _key(row: Job) -> str:
     """A job's identity in a run: rows of several readings share a label (and so their trial keys)."""
     return f"{row.job} ({row.reading.name})"
 
@@ -72,13 +69,13 @@ class Plan:
     N") and an estimate of the time the whole run has left, at this worker's measured rate shared by
     ``workers`` workers, with every pending trial run to its cap (so an upper estimate)."""
 
-    def __init__(self, order: list[list[Row]], pending_steps: int, workers: int):
+    def __init__(self, order: list[list[Job]], pending_steps: int, workers: int):
         self.place = {_key(row): i + 1 for i, row in enumerate(r for group in order for r in group)}
         self.total = len(self.place)
         self.pending, self.workers = pending_steps, workers
         self.start, self.steps_done = time.perf_counter(), 0
 
-    def name(self, rows: list[Row]) -> str:
+    def name(self, rows: list[Job]) -> str:
         first, last = self.place[_key(rows[0])], self.place[_key(rows[-1])]
         where = f"job {first}" if len(rows) == 1 else f"jobs {first}-{last}"
         reading = "" if rows[0].reading.name == "paper" else f" [{rows[0].reading.name}]"
@@ -94,12 +91,12 @@ class Plan:
         return f"run ≤ {_duration(left)} left"
 
 
-def run_job(row: Row, out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
+def run_job(row: Job, out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
             write: bool = True) -> dict:
     return run_jobs([row], out, seed, trials, position, show, write, pack=False)[0]
 
 
-def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
+def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
              write: bool = True, pack: bool = False, plan: Plan | None = None) -> list[dict]:
     """Train the jobs of ``rows``: one row alone (``train.train_row``), or with ``pack`` rows that differ only
     in their learning rate side by side in one batch (``train.train_rows``; the same numbers, about twice
@@ -107,11 +104,11 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
     batch, whose wall time each file's ``wall_s`` gives."""
     from tqdm import tqdm
 
-    from lstm97.train import train_row, train_rows
+    trainer = trainers.of(rows[0])
     desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
-    bar = tqdm(total=1, desc=desc[:60], unit="seq", unit_scale=True, position=position,
+    bar = tqdm(total=1, desc=desc[:60], unit=trainer.unit, unit_scale=True, position=position,
                leave=True, disable=not show, dynamic_ncols=True, mininterval=2.0)
-    length = rows[0].task.max_len
+    length = trainer.length(rows[0])
 
     def progress(done: int, budget: int) -> None:
         bar.total = budget
@@ -126,13 +123,13 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
     ckpt = store.sibling(first, ".pack.ckpt.npz" if pack else ".ckpt.npz")
     options = dict(seed=seed, trials=trials, progress=progress, checkpoint=ckpt,
                    checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", CHECKPOINT_S)))
-    results = train_rows(rows, **options) if pack else [train_row(rows[0], **options)]
+    results = trainer.train(rows, pack, **options)
     bar.close()
     wall = round(time.time() - start, 2)
     records = []
     for row, trial_dicts in zip(rows, results):
-        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": fingerprint(row),
-                  "seed": seed, "trials": trial_dicts, "checksum": store.checksum(trial_dicts), "wall_s": wall,
+        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": trainer.fingerprint(row),
+                  "seed": seed, trainer.items: trial_dicts, "checksum": store.checksum(trial_dicts), "wall_s": wall,
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
         if pack:
             record["pack_size"] = len(rows)
@@ -140,7 +137,7 @@ def run_jobs(rows: list[Row], out: Path, seed: int, trials: int, position: int =
             write_job(job_path(out, row, seed), record)
         records.append(record)
     if plan is not None:
-        plan.steps_done += sum(t["presented"] for rec in records for t in rec["trials"]) * length
+        plan.steps_done += sum(trainer.used(t) for rec in records for t in rec[trainer.items]) * length
     return records
 
 
@@ -148,17 +145,17 @@ def write_job(path: Path, record: dict) -> None:
     files.write_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
-def batches(rows: list[Row], pack: bool) -> list[list[Row]]:
+def batches(rows: list[Job], pack: bool) -> list[list[Job]]:
     """The order jobs run in, cheapest first so that a run cut short has finished as many rows as it could.
     With ``pack``, rows that differ only in their learning rate (``engines.pack_key``) form one batch."""
-    groups: dict[str, list[Row]] = {}
+    groups: dict[str, list[Job]] = {}
     for row in rows:
         key = pack_key(row) if pack and packable(row) else f"alone {_key(row)}"
         groups.setdefault(key, []).append(row)
     return sorted(groups.values(), key=lambda group: sum(map(estimated_cost, group)))
 
 
-def work(rows: list[Row], out: Path, seed: int, trials: int | None, position: int = 0,
+def work(rows: list[Job], out: Path, seed: int, trials: int | None, position: int = 0,
          show: bool = True, pack: bool = False, workers: int = 1) -> int:
     """Take every unfinished, unlocked job in turn (with ``pack``, every unfinished, unlocked job of a batch
     together); returns how many this worker trained."""
@@ -191,13 +188,13 @@ def _worker(args) -> int:
     return work(*args)
 
 
-def finished(rows: Iterable[Row], out: Path, seed: int, trials: int | None) -> int:
+def finished(rows: Iterable[Job], out: Path, seed: int, trials: int | None) -> int:
     """How many of the jobs of ``rows`` have an intact result file for ``seed`` (those a run reuses)."""
     return sum(load_job(out, row, seed, row.trials if trials is None else trials) is not None
                for row in rows if row.run)
 
 
-def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
+def run_sweep(rows: Iterable[Job], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
               show: bool = True, poll_s: float = 5.0, backend: str = "local", pack: bool = False) -> list[dict]:
     """Run every job (``workers`` processes, or Ray tasks with ``backend="ray"``), wait for jobs other runs
     hold (and take over those whose holder died: ``store.Lock``), return all records. ``pack``: rows that
@@ -232,7 +229,7 @@ def run_sweep(rows: Iterable[Row], out: Path, seed: int = 0, trials: int | None 
     return records
 
 
-def _ray_job(row: Row, out: str, seed: int, trials: int) -> dict:
+def _ray_job(row: Job, out: str, seed: int, trials: int) -> dict:
     """One job on a Ray worker: train it (checkpointing under ``out`` where that folder is shared) and return
     its record; the driver writes the result file."""
     from lstm97.train import enable_compilation_cache
@@ -240,7 +237,7 @@ def _ray_job(row: Row, out: str, seed: int, trials: int) -> dict:
     return run_job(row, Path(out), seed, trials, show=False, write=False)
 
 
-def run_on_ray(rows: list[Row], out: Path, seed: int, trials: int | None) -> None:
+def run_on_ray(rows: list[Job], out: Path, seed: int, trials: int | None) -> None:
     """Every unfinished job as a Ray task (retried up to 3 times if its worker dies). ``ray.init()`` joins the
     cluster named by ``RAY_ADDRESS`` or starts a local one. Results land through the same atomic job files and
     locks as the local backend, written by this driver, so resume works the same under either backend."""

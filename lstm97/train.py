@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -30,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lstm97 import checkpoint as checkpoint_file
 from lstm97.cells import Params
 from lstm97.config import Row
 from lstm97.engines import fingerprint, make_learn, pack_key, packable, sequence_loss
@@ -276,7 +275,7 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
     # test keys are taken when that row's last trial is done, as a run of the row alone ends there
     test_keys, row_done = np.asarray(state.key)[:real].copy(), np.zeros(len(rows), bool)
     if checkpoint is not None and checkpoint.exists():
-        state, finished_at, elapsed, extra = _load_checkpoint(checkpoint, state, tag, finished_at, real)
+        state, finished_at, elapsed, extra = checkpoint_file.load(checkpoint, state, tag, finished_at, real)
         if "row_done" in extra:
             test_keys, row_done = extra["test_keys"], extra["row_done"]
     if sharding is not None:
@@ -298,7 +297,7 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         if progress is not None:
             progress(int(np.asarray(state.seqs)[:real].sum()), budget)
         if checkpoint is not None and time.perf_counter() - saved > checkpoint_s and not done.all():
-            _save_checkpoint(checkpoint, state, tag, finished_at, now, real, test_keys=test_keys, row_done=row_done)
+            checkpoint_file.save(checkpoint, state, tag, finished_at, now, real, test_keys=test_keys, row_done=row_done)
             saved = time.perf_counter()
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
@@ -310,41 +309,6 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         out.append(trial_rows(r, seed, jax.tree.map(lambda leaf: leaf[part], state), finished_at[part],
                               {k: v[part] for k, v in tests.items()}))
     return out
-
-
-def _save_checkpoint(path: Path, state: TrialState, tag: np.ndarray, finished_at: np.ndarray,
-                     elapsed: float, trials: int, **extra: np.ndarray) -> None:
-    """The real trials only (not the padding lanes), so a run on another number of devices resumes too;
-    ``extra``: more arrays to keep (the packed rows' test keys)."""
-    leaves = {f"leaf{i}": np.asarray(leaf)[:trials] for i, leaf in enumerate(jax.tree.leaves(state))}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, tag=tag, finished_at=finished_at, elapsed=np.array(elapsed), **leaves,
-                 **{f"extra_{k}": v for k, v in extra.items()})
-    os.replace(tmp, path)
-
-
-def _load_checkpoint(path: Path, fresh: TrialState, tag: np.ndarray, finished_at: np.ndarray,
-                     trials: int) -> tuple[TrialState, np.ndarray, float, dict]:
-    """The saved state if it belongs to this row, seed and trial count; else the fresh one, with a one-line
-    notice (a truncated or foreign checkpoint starts the row afresh). Padding lanes beyond ``trials`` start
-    afresh (their results are never used)."""
-    leaves, treedef = jax.tree.flatten(fresh)
-    afresh = lambda why: (print(f"lstm97: checkpoint {path} {why}; starting the row afresh", file=sys.stderr),
-                          (fresh, finished_at, 0.0, {}))[1]
-    try:
-        with open(path, "rb") as file, np.load(file) as saved:      # our handle: closed even when np.load fails
-            if str(saved["tag"]) != str(tag):
-                return afresh("belongs to another row, seed or trial count")
-            loaded = [jnp.concatenate([jnp.asarray(saved[f"leaf{i}"], dtype=leaf.dtype), leaf[trials:]])
-                      for i, leaf in enumerate(leaves)]
-            if any(a.shape != b.shape for a, b in zip(loaded, leaves)):
-                return afresh("holds another state layout")
-            extra = {k[len("extra_"):]: saved[k].copy() for k in saved.files if k.startswith("extra_")}
-            return (jax.tree.unflatten(treedef, loaded), saved["finished_at"].copy(), float(saved["elapsed"]),
-                    extra)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        return afresh(f"is unreadable ({type(e).__name__})")
 
 
 def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: dict | None = None) -> list[dict]:

@@ -75,7 +75,7 @@ CASES = {
     "--backend ray, default folder": (["run", "exp2", "--quick", "--backend", "ray"], {}, "Ray", False),
     "run unknown": (["run", "exp42", "--out", "out"], {}, "cerg", False),
     "run --streams not cerg": (["run", "exp2", "--streams", "5", "--out", "out"], {}, "cerg only", False),
-    "cerg --workers": (["run", "cerg", "--workers", "2", "--out", "out"], {}, "one process", False),
+    "cerg --trials 0": (["run", "cerg", "--trials", "0", "--out", "out"], {}, "positive integer", False),
     "cerg --only": (["run", "cerg", "--only", "nothing-like-this", "--out", "out"], {}, "no row", False),
     # report: a broken trials.csv is named, and nothing is written
     "report unknown": (["report", "exp42", "--out", "res"], {}, "known", False),

@@ -226,7 +226,7 @@ def test_external_reset_starts_every_string_from_a_zero_state(reset):
     (["run", "cerg", "--only", "nothing like it"], "no row of cerg"),
     (["run", "cerg", "--only", "sequential"], "no row of cerg that is run"),
     (["run", "cerg", "--ticks", "3000000000"], "at most 2,147,483,647"),
-    (["run", "cerg", "--workers", "2"], "one process"),
+    (["run", "cerg", "--test-len", "abc"], "positive integer"),
 ])
 def test_bad_cerg_input_is_one_line(argv, message, capsys):
     code = main(argv)
@@ -239,10 +239,17 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     reuses the jobs; a corrupt job is reported in one line and redone; `report cerg` rebuilds the same table."""
     from dataclasses import replace
 
-    from experiments.cerg import ROWS
-    from lstm97.continual_report import run_cerg
-    rows = tuple(replace(r, nets=2, max_streams=4, train_len=30, test_len=20, chunk=50) for r in ROWS)
-    first = run_cerg(rows, tmp_path, command="test")
+    from experiments import get
+    from lstm97.runs import write_report
+    from lstm97.sweep import run_sweep
+
+    def run_cerg(rows, out, only=None):           # the one driver, then the one report path
+        run_sweep([r for r in rows if only is None or only in r.label], out, show=False)
+        write_report(get("cerg"), out, rows, seed=0, trials=None, command="test", wall_s=None, quick=False)
+        return pd.read_csv(out / "cerg" / "trials.csv")
+
+    rows = tuple(replace(r, nets=2, max_streams=4, train_len=30, test_len=20, chunk=50) for r in get("cerg").rows)
+    first = run_cerg(rows, tmp_path)
     assert len(first) == 2 * sum(r.run for r in rows)
     summary = (tmp_path / "cerg" / "summary.md").read_text()
     assert "74 % (7,441)" in summary and "not run: when the rate decays is not stated" in summary
@@ -252,7 +259,7 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     kept = {p: json.loads(p.read_text())["finished"] for p in jobs[1:]}
     jobs[0].write_text(jobs[0].read_text()[:100])
     capsys.readouterr()
-    again = run_cerg(rows, tmp_path, command="test")
+    again = run_cerg(rows, tmp_path)
     assert "corrupt" in capsys.readouterr().err
     assert {p: json.loads(p.read_text())["finished"] for p in jobs[1:]} == kept       # reused, not redone
     pd_cols = [c for c in first.columns if c != "wall_s"]
@@ -261,7 +268,7 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     assert main(["report", "cerg", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "cerg" / "summary.md").read_text() == summary
     # --only trains the matching rows and still tables every finished job
-    run_cerg(rows, tmp_path, command="test", only="forget")
+    run_cerg(rows, tmp_path, only="forget")
     assert set(pd.read_csv(tmp_path / "cerg" / "trials.csv")["row"]) == {r.label for r in rows if r.run}
     (tmp_path / "cerg" / "meta.json").write_text("{not json")
     capsys.readouterr()
