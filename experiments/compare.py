@@ -72,7 +72,7 @@ def _rows(factors=RATE_FACTORS, sources=None):
             arch = matched(row.arch, kind)
             for factor in factors:
                 yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | {kind} | lr x{factor:g}",
-                              arch=arch, learning_rate=round(row.learning_rate * factor, 12),
+                              paper_row=f"{row.experiment} {row.label}", rate_factor=factor, arch=arch, learning_rate=round(row.learning_rate * factor, 12),
                               trials=min(row.trials, TRIALS), engine="auto",
                               note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)})")
 
@@ -95,7 +95,7 @@ def _ablations(sources=None):
             ablations.append(("no input-gate bias", dict(arch=replace(arch, in_gate_bias=None))))
         for name, changes in ablations:
             yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | lstm1997 [{name}] | lr x1",
-                          trials=min(row.trials, TRIALS), engine="auto", **changes,
+                          paper_row=f"{row.experiment} {row.label}", variant=name, trials=min(row.trials, TRIALS), engine="auto", **changes,
                           note=f"ablation: {name}")
 
 
@@ -114,6 +114,7 @@ def _forget_bias(sources=None):
         for kind in FORGET_CELLS:
             arch = replace(matched(row.arch, kind), forget_bias=FORGET_BIAS)
             yield replace(row, experiment="compare", arch=arch, trials=min(row.trials, TRIALS), engine="auto",
+                          paper_row=f"{row.experiment} {row.label}", variant=f"forget bias {FORGET_BIAS:g}",
                           label=f"{row.experiment} {row.label} | {kind} [forget bias {FORGET_BIAS:g}] | lr x1",
                           note=f"{n_weights(arch)} weights; forget-gate bias +{FORGET_BIAS:g}")
 

@@ -1,7 +1,8 @@
 """The comparison's page (issue 6): ``results/compare/README.md`` from the summary of every job.
 
-Rows of the summary are labelled ``"<exp> <paper row> | <cell> | lr x<factor>"``; ablations carry the cell
-``"lstm1997 [<ablation>]"``, the forget-bias variants ``"<cell> [forget bias 5]"``. A (paper row, cell) is finished when every rate tried for it has its trials. The
+Rows of the summary are grouped by their columns (``Row.columns``: the paper row, the rate factor and the
+variant; ``trials_file.with_columns`` gives them to files written before): a cell with a variant (the 1997
+net's ablations, the forget-bias cells) is shown as ``"<cell> [<variant>]"``. A (paper row, cell) is finished when every rate tried for it has its trials. The
 page compares two nets by Fisher's exact test on their successes (two-sided); with 10 trials each, 0 of 10
 against 5 of 10 is the smallest gap that reaches p < 0.05 (2 against 8 in the middle of the range). Nothing here trains: it reads the summary (and
 ``../cerg/trials.csv`` for the continual task).
@@ -14,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from lstm97.files import write_atomic
+from lstm97.trials_file import with_columns
 
 ALPHA = 0.05
 BASE = "lstm1997"
@@ -25,8 +27,13 @@ def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
 
 
 def _split(summary: pd.DataFrame) -> pd.DataFrame:
-    parts = summary["row"].str.split(" | ", regex=False, expand=True)
-    return summary.assign(paper_row=parts[0], cell_kind=parts[1], factor=parts[2])
+    """The summary with its grouping columns and, from them, ``cell_kind`` ("<cell> [<variant>]") and
+    ``factor`` ("lr x<rate factor>")."""
+    frame = with_columns(summary)
+    variant = frame["variant"].fillna("").astype(str)
+    return summary.assign(paper_row=frame["paper_row"], variant=variant, cell=frame["cell"],
+                          cell_kind=frame["cell"].astype(str) + variant.map(lambda v: f" [{v}]" if v else ""),
+                          factor=frame["rate_factor"].map(lambda f: f"lr x{float(f):g}"))
 
 
 def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
@@ -76,12 +83,11 @@ def ablation_effects(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[frame["trials"] > 0]
     base = frame[frame["factor"] == "lr x1"].set_index(["paper_row", "cell_kind"])
     out = []
-    for r in frame[frame["cell_kind"].str.contains(" [", regex=False)].itertuples():
-        cell, change = r.cell_kind.split(" [", 1)
-        if (r.paper_row, cell) not in base.index:
+    for r in frame[frame["variant"] != ""].itertuples():
+        if (r.paper_row, r.cell) not in base.index:
             continue
-        b = base.loc[(r.paper_row, cell)]
-        out.append({"paper_row": r.paper_row, "cell": cell, "ablation": change.rstrip("]"),
+        b = base.loc[(r.paper_row, r.cell)]
+        out.append({"paper_row": r.paper_row, "cell": r.cell, "ablation": r.variant,
                     "text": _cell_text(r).replace(" (lr x1)", ""), "base_text": _cell_text(b).replace(" (lr x1)", ""),
                     "k": r.successes, "base_k": b.successes,
                     "p": fisher_p(int(r.successes), int(r.trials), int(b.successes), int(b.trials))})

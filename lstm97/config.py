@@ -44,6 +44,11 @@ class Row:
     note: str = ""
     reading: Reading = PAPER           # the readings (lstm97/readings.py) the row was built under: a column of
                                        # every result; the settings it decides are in task, criterion, …
+    # columns of every result that decide no number (not in the fingerprint): beyond the paper, the paper row
+    # a row reruns ("exp4 T=100"; "": the row is one itself), its rate over that row's, what else it changes
+    paper_row: str = ""
+    rate_factor: float = 1.0
+    variant: str = ""                  # "full gradient", "forget bias 5", … ("": none)
 
     def __post_init__(self):
         if self.trials <= 0 or self.cap <= 0 or self.chunk <= 0:
@@ -63,6 +68,12 @@ class Row:
     def job_hash(self) -> int:
         """Seeds derive from crc32 of the job name (STYLE item 10), never from Python's hash()."""
         return zlib.crc32(self.job.encode())
+
+    @property
+    def columns(self) -> dict:
+        """The row's grouping columns, written beside every trial (``report.with_columns``)."""
+        return {"paper_row": self.paper_row or f"{self.experiment} {self.label}", "rate_factor": self.rate_factor,
+                "variant": self.variant}
 
     @property
     def cell(self) -> str:

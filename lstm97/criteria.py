@@ -12,12 +12,26 @@ successful run has not begun after ``cap`` sequences has failed, so a trial pres
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from lstm97.readings import legacy_repr
+
+
+class Criterion:
+    """A stopping and success rule: ``init() -> state`` (a NamedTuple with ``success_at`` and ``learned_at``,
+    -1 while none), ``update(state, seqs, correct, error)`` after every training sequence, ``failed(state,
+    seqs, cap)``, ``most_sequences(cap)``; and, where ``checks``, ``check(state, outputs_of, task, key,
+    variant, seqs)`` on test sets after every chunk (the default: no check)."""
+    checks: ClassVar[bool] = False
+
+    def check(self, state, outputs_of, task, key: jax.Array, variant, seqs: jax.Array):
+        return state
+
+    def most_sequences(self, cap: int) -> int:
+        return cap
 
 
 class StreakState(NamedTuple):
@@ -27,7 +41,7 @@ class StreakState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Streak:
+class Streak(Criterion):
     window: int = 10_000    # "10,000 successive randomly chosen sequences" (Sec. 5.2)
 
     def init(self) -> StreakState:
@@ -58,7 +72,7 @@ class RecentState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Recent:
+class Recent(Criterion):
     """A rule on the ``window`` most recent training sequences (Table 11, Sec. 5.4-5.6; decisions 12, 13).
 
     ST3(β) of exps 4 and 6: ``Recent(2000, fewer_wrong_than=1, mean_below=β)``: all of the 2,000 most recent
@@ -102,8 +116,9 @@ class CheckState(NamedTuple):
     streak: jax.Array       # exp 2's frozen test: successive correct training sequences (for learned_at)
 
 
-class Checked:
+class Checked(Criterion):
     """Rules judged on test sets at each check (``check``), not on the training stream; failed at the cap."""
+    checks = True
 
     def init(self) -> CheckState:
         return CheckState(st1_at=jnp.int32(-1), success_at=jnp.int32(-1), learned_at=jnp.int32(-1),
@@ -189,8 +204,7 @@ def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:
     """Per sequence of a batch: misclassified (ABS(β) against the noise-free target) and the mean absolute
     error over the judged steps and output units."""
     from lstm97.tasks.base import judge, mean_error
-    if hasattr(task, "clean_target"):
-        batch = batch._replace(target=jax.vmap(task.clean_target)(batch))
+    batch = batch._replace(target=jax.vmap(task.clean_target)(batch))
     correct, _ = jax.vmap(lambda out, seq: judge(out, seq, task.threshold))(outputs, batch)
     return ~correct, jax.vmap(mean_error)(outputs, batch)
 

@@ -113,7 +113,7 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
     C, B = arch.n_cells, arch.blocks
     gates_fed_back = arch.recurrent == "all"
 
-    variants = getattr(task, "variants", 1)
+    variants = task.variants
 
     def at_end(params, key, variant):
         seq = task.sample_variant(key, variant) if variants > 1 else task.sample(key)   # the trial's own sets (exp 1)

@@ -45,7 +45,7 @@ def choose(row: Row) -> str:
         return "scan"
     if row.updates == "step":
         return "lanes"
-    sparse = not getattr(row.task, "targets_every_step", False)
+    sparse = not row.task.targets_every_step
     return "lanes" if sparse and row.trials >= lanes.WIDE else "scan"
 
 
@@ -77,7 +77,7 @@ def packable(row: Row) -> bool:
 
 def pack_key(row: Row) -> str:
     """Equal for rows that differ only in label, learning rate, paper reference and note."""
-    return repr(replace(row, label="", learning_rate=1.0, paper=None, note=""))
+    return repr(replace(row, label="", learning_rate=1.0, paper=None, note="", rate_factor=1.0))
 
 
 def fingerprint(row: Row) -> str:

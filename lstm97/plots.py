@@ -219,7 +219,7 @@ def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:
         return {}
-    paper_rows = list(dict.fromkeys(row.label.split(" | ")[0] for row in rows))
+    paper_rows = list(dict.fromkeys(row.columns["paper_row"] for row in rows))
     matrix = np.full((len(paper_rows), len(CELLS)), np.nan)
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(paper_rows) + 1.6))
     for r in grid.itertuples():

@@ -22,7 +22,7 @@ from lstm97.trials_file import read_trials
 TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
                  "st1_at", "test_sequences", "test_wrong", "test_mean_error", "test_error_hist",
-                 "test_confusion"]    # the last six: exps 3-6 (histogram over stats.ERROR_BINS; exp 6's confusion)
+                 "test_confusion", "paper_row", "rate_factor", "variant"]    # the last six: exps 3-6 (histogram over stats.ERROR_BINS; exp 6's confusion)
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -131,10 +131,10 @@ class Tables(Protocol):
 
 
 def with_columns(pairs: list[tuple[Row, dict]]) -> list[dict]:
-    """Each job's record with every trial carrying its row's reading and pilot flag (columns, from the row
-    that owns the file)."""
-    return [{**rec, "trials": [{**t, "reading": row.reading.name, "pilot": row.pilot} for t in rec["trials"]]}
-            for row, rec in pairs]
+    """Each job's record with every trial carrying its row's reading, pilot flag and grouping columns (paper
+    row, rate factor, variant: ``Row.columns``), from the row that owns the file."""
+    return [{**rec, "trials": [{**t, "reading": row.reading.name, "pilot": row.pilot, **row.columns}
+                               for t in rec["trials"]]} for row, rec in pairs]
 
 
 def trials_frame(records: list[dict]) -> pd.DataFrame:
@@ -294,7 +294,7 @@ def write_overview(out: Path, experiments: tuple[str, ...]) -> Path:
         if _is_quick(summary, out / name):
             quick.append(name)
         pilots = summary["pilot"].astype(str) == "True" if "pilot" in summary else \
-            summary["row"].str.contains(r"\[", regex=True)          # summaries written before the column
+            pd.Series(False, index=summary.index)                   # summaries written before the column
         others = summary[pilots & summary["row"].isin(summary.loc[~pilots, "row"])] if "reading" in summary \
             else summary.iloc[:0]                                   # pilots that share a paper row's label
         for r in summary[~pilots].itertuples():

@@ -61,6 +61,7 @@ def summarise(trials: pd.DataFrame, rows: tuple[Row, ...], quick: bool = False) 
                         else "pending" if row.run else "not run"),
             "note": "; ".join(x for x in (row.note, paper.note if paper else "") if x),
             "quick": bool(quick),
+            **(row.columns if "paper_row" in trials else {}),        # trials.csv files written before: none
         })
     return pd.DataFrame(lines)
 

@@ -87,7 +87,7 @@ def make_train(row: Row, rate_in_state: bool = False) -> Train:
     optimiser = sgd_in_state() if rate_in_state else optax.sgd(row.learning_rate)
     learn = make_learn(row, cell, optimiser)
 
-    variants = getattr(task, "variants", 1)
+    variants = task.variants
 
     def init(key: jax.Array, index: jax.Array, rate: jax.Array | None = None) -> TrialState:
         k_init, k_stream = jax.random.split(key)
@@ -140,7 +140,7 @@ def make_train(row: Row, rate_in_state: bool = False) -> Train:
 
     def chunk(state: TrialState) -> TrialState:
         state = jax.lax.scan(present, state, None, length=row.chunk)[0]
-        return jax.vmap(check)(state) if hasattr(criterion, "check") else state
+        return jax.vmap(check)(state) if criterion.checks else state
 
     return Train(init, chunk)
 
@@ -164,7 +164,7 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
     from lstm97.criteria import test_errors
     cell, task = make_cell(row.arch), row.task
     part_size = math.gcd(size, batch)         # batches that tile the test set (2,560 and 256: of 256)
-    classes = task.n_out if hasattr(task, "class_names") else 0
+    classes = task.n_out if task.classifies else 0
     edges = jnp.asarray(ERROR_BINS[1:-1])
 
     def one(params: Params, key: jax.Array):
@@ -316,9 +316,9 @@ def trial_rows(row: Row, seed: int, state: TrialState, wall: np.ndarray, tests: 
     seqs = np.asarray(state.seqs)
     diverged = np.asarray(state.diverged)
     err = np.asarray(state.recent_error)
-    learned_at = np.asarray(getattr(state.crit, "learned_at", np.full(len(seqs), -1)))
+    learned_at = np.asarray(state.crit.learned_at)          # every criterion's state has it (-1: unused)
     grown_at = np.asarray(state.growth.grown_at) if state.growth != () else np.full(len(seqs), -1)
-    st1_at = np.asarray(getattr(state.crit, "st1_at", np.full(len(seqs), -1)))
+    st1_at = np.asarray(state.crit.st1_at) if "st1_at" in state.crit._fields else np.full(len(seqs), -1)
     tests = tests or {}
     rows = []
     for i in range(len(seqs)):

@@ -18,7 +18,8 @@ import pandas as pd
 EXPERIMENT_COLUMNS = {"experiment": "text", "row": "text", "seed": "integer", "trial": "integer",
                       "success": "bool", "sequences": "number", "presented": "number", "learned_at": "number",
                       "reason": "text", "wall_s": "number"}
-EXPERIMENT_OPTIONAL = {"cell": "text", "reading": "text", "pilot": "bool", "grown_at": "number", "final_error": "number", "st1_at": "number",
+EXPERIMENT_OPTIONAL = {"cell": "text", "reading": "text", "pilot": "bool", "paper_row": "text",
+                       "rate_factor": "number", "variant": "text", "grown_at": "number", "final_error": "number", "st1_at": "number",
                        "test_sequences": "number", "test_wrong": "number", "test_mean_error": "number"}
 # what continual_report.summarise and plots.cerg_figure read from cerg's trials.csv
 CERG_COLUMNS = {"row": "text", "seed": "integer", "net": "integer", "solved": "bool",
@@ -94,6 +95,23 @@ def check_column(values: pd.Series, name: str, kind: str, required: bool, fail) 
 def first_line(error: Exception) -> str:
     """The first non-empty line of an exception's message."""
     return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+
+
+def with_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Trials (or summary lines) with the grouping columns ``paper_row``, ``rate_factor`` and ``variant``
+    (``Row.columns``); a file written before them gets them from its labels, the only place a label is read
+    for structure: ``"<exp> <paper row> | <cell>[ [<variant>]] | lr x<factor>"`` (the comparison's), else
+    the row is a paper row itself."""
+    if {"paper_row", "rate_factor", "variant"} <= set(frame.columns):
+        return frame
+    parts = frame["row"].astype(str).str.split(" | ", regex=False, expand=True)
+    if parts.shape[1] < 3:
+        return frame.assign(paper_row=frame["experiment"].astype(str) + " " + frame["row"].astype(str)
+                            if "experiment" in frame else frame["row"], rate_factor=1.0, variant="")
+    variant = parts[1].str.extract(r"\[(.*)\]$", expand=False).fillna("")
+    frame = frame.assign(paper_row=parts[0], rate_factor=parts[2].str.removeprefix("lr x").astype(float),
+                         variant=variant)
+    return frame if "cell" in frame else frame.assign(cell=parts[1].str.replace(r" \[.*\]$", "", regex=True))
 
 
 def of_row(trials: pd.DataFrame, row) -> pd.DataFrame:

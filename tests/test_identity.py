@@ -29,7 +29,8 @@ CHANGES = {
 }
 # fields that do not decide numbers (or, like the label and the experiment, are part of the file's name);
 # a reading decides numbers only through the task, criterion, construction, … it sets, which are fingerprinted
-NOT_NUMBERS = {"experiment", "label", "task_name", "trials", "paper", "run", "pilot", "note", "reading"}
+NOT_NUMBERS = {"experiment", "label", "task_name", "trials", "paper", "run", "pilot", "note", "reading", "paper_row",
+               "rate_factor", "variant"}
 
 
 def test_every_row_field_is_either_fingerprinted_or_named_as_not_deciding_numbers():

@@ -186,3 +186,19 @@ def test_a_rebuild_from_trials_csv_gives_the_tables_the_run_wrote(tmp_path):
     written = {name: (tmp_path / "test" / name).read_bytes() for name in ("summary.csv", "summary.md")}
     rebuild(experiment, tmp_path, figures=False)
     assert {name: (tmp_path / "test" / name).read_bytes() for name in written} == written
+
+
+def test_comparison_rows_carry_their_grouping_as_columns_and_old_files_get_them_from_labels():
+    """Reports group by columns (``Row.columns``), never by parsing labels; a trials.csv written before the
+    columns gets them in one place (``trials_file.with_columns``), equal to those the rows carry."""
+    from experiments.compare import ROWS
+    from lstm97.trials_file import with_columns
+    rows = [r for r in ROWS if r.label.startswith("exp4 T=100 | ")]
+    old = pd.DataFrame({"experiment": "compare", "row": [r.label for r in rows], "cell": [r.cell for r in rows]})
+    derived = with_columns(old)
+    assert list(derived["paper_row"]) == [r.columns["paper_row"] for r in rows] == ["exp4 T=100"] * len(rows)
+    assert list(derived["rate_factor"]) == [r.rate_factor for r in rows]
+    assert list(derived["variant"]) == [r.variant for r in rows]
+    assert {"full gradient", "no input-gate bias", "forget bias 5"} <= set(derived["variant"])
+    paper = pd.DataFrame({"experiment": ["exp4"], "row": ["T=100"]})
+    assert with_columns(paper).iloc[0][["paper_row", "rate_factor", "variant"]].tolist() == ["exp4 T=100", 1.0, ""]

@@ -1,7 +1,7 @@
 """What every task shares: the padded ``Sequence`` and the paper's ABS(β) judgement of one sequence."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +17,24 @@ class Sequence(NamedTuple):
     mask: jax.Array     # (L,) 1.0 where the step carries a training target (the loss), else 0.0
     judge: jax.Array    # (L,) 1.0 where the success test looks at the outputs
     length: jax.Array   # () int32, the true length before padding
+
+
+class Task:
+    """What the trainer asks of every task (each a frozen dataclass under this base): ``sample(key) ->
+    Sequence``, ``n_in``, ``n_out``, ``max_len``, ``threshold``, ``symbolic``; and the optional members,
+    defaulted here so that nothing is probed: ``targets_every_step`` (a target at every step: decides the
+    faster engine, ``engines.choose``), ``classifies`` (one class per sequence: the final test's confusion
+    matrix), ``variants`` (data variants the trials cycle through, ``sample_variant``) and ``clean_target``
+    (the noise-free target the tests judge against)."""
+    targets_every_step: ClassVar[bool] = False
+    classifies: ClassVar[bool] = False
+
+    @property
+    def variants(self) -> int:
+        return 1
+
+    def clean_target(self, seq: Sequence) -> jax.Array:
+        return seq.target
 
 
 def judge(outputs: jax.Array, seq: Sequence, threshold: float) -> tuple[jax.Array, jax.Array]:

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lstm97.seeds import SEED_LIMIT, root_key
-from lstm97.tasks.base import Sequence, TaskError
+from lstm97.tasks.base import Sequence, Task, TaskError
 
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
 MAX_LEN_LIMIT = 1_000   # a cap on string length far past any string drawn (mean 12; P(> 40) = 5.7e-5)
@@ -169,7 +169,7 @@ def make_set_pairs(seed: int = 0, max_len: int = 40, distinct: bool = False) -> 
 
 
 @dataclass(frozen=True)
-class Task1:
+class Task1(Task):
     pair: int = 0           # which of the 3 train/test set pairs (Sec. 5.1); -1: all three, trial i uses i mod 3
     seed: int = 0           # seed of the sets; trials of one row share it, their init keys differ
     max_len: int = 40       # cap on string length; P(longer) = 5.7e-5, such strings are redrawn

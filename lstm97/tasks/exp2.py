@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence, TaskError, check_at_most, check_positive
+from lstm97.tasks.base import Sequence, Task, TaskError, check_at_most, check_positive
 
 P_MAX_2AB = 1_000       # 10 × the paper's largest p (Table 2); 2a's targets are (p+1) × (p+1) one-hots
 PQ_MAX_2C = 10_000      # 10 × the paper's largest p and q (Table 3)
@@ -27,7 +27,7 @@ K_MAX_2C = 10_000
 
 
 @dataclass(frozen=True)
-class Task2a:
+class Task2a(Task):
     p: int = 100          # time lag; alphabet a1..a(p-1), x = a_p, y = a_(p+1)
 
     threshold = 0.25      # ABS(0.25), Table 11
@@ -81,7 +81,7 @@ class Task2b(Task2a):
 
 
 @dataclass(frozen=True)
-class Task2c:
+class Task2c(Task):
     p: int = 100          # distractor symbols a1..ap
     q: int = 100          # minimal lag - 1: q distractors always follow the class symbol
     k_max: int = 100      # extra distractors are clipped at k_max (P(k > 100) = 0.9^101 ≈ 2.4e-5)

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence, TaskError, check_at_most
+from lstm97.tasks.base import Sequence, Task, TaskError, check_at_most
 
 T_MAX = 100_000         # 100 × the paper's largest T (Table 4: 1,000)
 
 
 @dataclass(frozen=True)
-class Task3a:
+class Task3a(Task):
     T: int = 100          # minimal length; Table 4 rows: 100, 100, 1000
     N: int = 3            # information-carrying elements; Table 4 rows: 3, 1, 3
 

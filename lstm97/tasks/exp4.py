@@ -27,13 +27,13 @@ import jax
 import jax.numpy as jnp
 
 from lstm97.readings import legacy_repr
-from lstm97.tasks.base import Sequence, TaskError, check_at_most
+from lstm97.tasks.base import Sequence, Task, TaskError, check_at_most
 
 T_MAX = 100_000         # 100 × the paper's largest T (Table 7: 1,000)
 
 
 @dataclass(frozen=True)
-class Task4:
+class Task4(Task):
     T: int = 100          # minimal length; Table 7 rows: 100, 500, 1000 (minimal lag T/2)
     marked_first: str = "zeroed"    # a reading (D9): "zeroed", "kept" or "zeroed_either" (module docstring)
 

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from lstm97.tasks.base import Sequence
+from lstm97.tasks.base import Sequence, Task
 
 SYMBOLS = ("a", "b", "c", "d", "X", "Y", "B", "E")
 X, B, E = 4, 6, 7
 
 
 @dataclass(frozen=True)
-class Task6a:
+class Task6a(Task):
     threshold = 0.3                       # ABS(0.3), Table 11
     symbolic = True
     n_in = 8
@@ -39,6 +39,7 @@ class Task6a:
     min_len = 100
     max_len = 110
     classes = ("Q", "R", "S", "U")
+    classifies = True
 
     def symbol_names(self) -> list[str]:
         return list(SYMBOLS)
