@@ -243,14 +243,16 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     from lstm97.runs import write_report
     from lstm97.sweep import run_sweep
 
+    # every row in the table; two of them trained (one compiled program each; the CLI's run is
+    # tests/test_one_driver.py's), and one that is not run
+    table = tuple(replace(r, nets=2, max_streams=4, train_len=30, test_len=20, chunk=50) for r in get("cerg").rows)
+    rows = tuple(r for r in table if r.label.startswith(("standard LSTM with", "LSTM with forget")))
+
     def run_cerg(rows, out, only=None):           # the one driver, then the one report path
         run_sweep([r for r in rows if only is None or only in r.label], out, show=False)
-        write_report(get("cerg"), out, rows, seed=0, trials=None, command="test", wall_s=None, quick=False)
+        write_report(get("cerg"), out, table, seed=0, trials=None, command="test", wall_s=None, quick=False)
         return pd.read_csv(out / "cerg" / "trials.csv")
 
-    # two rows that run (one compiled program each; the CLI's run is tests/test_one_driver.py's) and one that does not
-    rows = tuple(replace(r, nets=2, max_streams=4, train_len=30, test_len=20, chunk=50)
-                 for r in get("cerg").rows if r.label.startswith(("standard LSTM with", "LSTM with forget")))
     first = run_cerg(rows, tmp_path)
     assert len(first) == 2 * sum(r.run for r in rows)
     summary = (tmp_path / "cerg" / "summary.md").read_text()
