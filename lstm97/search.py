@@ -22,11 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+import pandas as pd
+
 from lstm97.config import Row
 from lstm97.engines import fingerprint
 from lstm97.experiment import Experiment, shrink_row
-from lstm97.readings import FIELDS, PAPER, Reading
 from lstm97.files import tables_folder, write_atomic
+from lstm97.provenance import provenance
+from lstm97.readings import FIELDS, PAPER, Reading
+from lstm97.report import summarise, trials_frame, with_columns
+from lstm97.runs import collect
+from lstm97.sweep import finished, run_sweep
 
 FOLDER = "readings"               # <out>/readings (files.tables_folder(out, "readings", 0))
 INDEX = "runs.json"
@@ -193,7 +199,6 @@ def search(job: Plan, out: Path, catalog: Catalog, seed: int = SEARCH_SEED, work
            show: bool = True) -> Done:
     """Train ``job.rows`` (resuming: finished jobs are reused), then rebuild ``<out>/readings``. The search is
     in the index before anything trains, so a killed search's finished jobs reach the table next time."""
-    from lstm97.sweep import finished, run_sweep
     entry = {"row": job.name, "seed": seed, "trials": job.trials, "quick": job.quick, "command": command,
              "date": time.strftime("%Y-%m-%d")}
     add_to_index(out, entry)
@@ -214,11 +219,6 @@ COLUMNS = ["experiment", "row", "reading", "pilot", "seed", "trials", "successes
 def write_tables(out: Path, catalog: Catalog, command: str = "") -> Path:
     """Rebuild ``<out>/readings`` from every search in its index: each grid row's finished job of that seed
     (at the largest trial count asked for whose job is finished)."""
-    import pandas as pd
-
-    from lstm97.report import summarise
-    from lstm97.runs import collect, trials_frame
-    from lstm97.provenance import provenance
     runs = read_index(out)
     groups: dict[tuple, list[int]] = {}
     for entry in runs:
@@ -234,8 +234,8 @@ def write_tables(out: Path, catalog: Catalog, command: str = "") -> Path:
         found = []
         for row in rows:
             for count in sorted(set(counts), reverse=True):
-                if records := collect(out, (row,), seed, count):
-                    found.append((row, records[0]))
+                if pairs := collect(out, (row,), seed, count):
+                    found.append((row, with_columns(pairs)[0]))
                     break
         searched.append({"row": name, "seed": seed, "quick": quick, "tried": len(found), "grid": rows,
                          "skipped": skipped, "trials": sorted(set(counts)),

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple, Protocol
 
-from lstm97 import engines
+from lstm97 import continual, engines, train
 from lstm97.config import Row
-from lstm97.continual import ContinualRow, run_row
+from lstm97.continual import ContinualRow
 from lstm97.readings import Reading
-from lstm97.train import train_row, train_rows
 
 
 class Job(Protocol):
@@ -42,11 +41,11 @@ class Trainer(NamedTuple):
 def _train_table_rows(rows: list[Row], pack: bool, **options) -> list[list[dict]]:
     """One row (``train.train_row``), or with ``pack`` rows that differ only in their learning rate side by
     side in one batch (``train.train_rows``)."""
-    return train_rows(rows, **options) if pack else [train_row(rows[0], **options)]
+    return train.train_rows(rows, **options) if pack else [train.train_row(rows[0], **options)]
 
 
 def _train_continual(rows: list[ContinualRow], pack: bool, seed: int, trials: int, **options) -> list[list[dict]]:
-    return [run_row(row, seed, trials, **options) for row in rows]
+    return [continual.run_row(row, seed, trials, **options) for row in rows]
 
 
 def most_steps(row: Row, trials: int) -> int:
