@@ -142,12 +142,12 @@ def test_a_planted_nan_ends_one_trial_as_diverged_and_leaves_the_others_alone():
 
 def test_a_full_disk_is_one_line_and_leaves_no_result(tmp_path, monkeypatch, capsys):
     from lstm97 import __main__ as cli
-    from lstm97 import store
+    from lstm97 import files
 
     def full(path, text):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store, "write_atomic", full)
+    monkeypatch.setattr(files, "write_atomic", full)          # every result file is written through it
     code = cli.main(["run", "exp2", "--quick", "--only", "2a RTRL p=4 lr=1", "--out", str(tmp_path),
                      "--workers", "1"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("lstm97:")]
