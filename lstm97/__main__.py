@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 "bench": cmd_bench, "readings": cmd_readings, "diagnose": cmd_diagnose}
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
-        args = build_parser(experiments.registry()).parse_args(argv)
+        args = build_parser(experiments.registry).parse_args(argv)
         args.argv = argv
         return commands[args.command](args)
     except (UsageError, TaskError, UnknownExperiment) as e:

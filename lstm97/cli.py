@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import textwrap
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from lstm97.experiment import Experiment
-from lstm97.search import describe_grids
+from lstm97.readings import FIELDS, PAPER
 
 USAGE_ERROR = 2
 
@@ -18,8 +18,17 @@ class UsageError(ValueError):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str):            # one line, exit 2, no usage dump
+    """One line and exit 2 on bad input, no usage dump; the help's texts that need every experiment loaded
+    (``later``: attribute -> a function giving it) are made only when help is shown."""
+    later: dict[str, Callable[[], str]] = {}
+
+    def error(self, message: str):
         raise UsageError(message)
+
+    def format_help(self) -> str:
+        for name, make in self.later.items():
+            setattr(self, name, make())
+        return super().format_help()
 
 
 N_MAX = 1_000_000           # sample --n
@@ -104,17 +113,30 @@ def describe_commands(catalog: Mapping[str, Experiment]) -> str:
     return "\n".join(lines)
 
 
-def build_parser(catalog: Mapping[str, Experiment]) -> Parser:
-    """Every command's arguments; ``catalog``: the experiments (their names and help, the readings' grids)."""
-    epilog = describe_commands(catalog)
-    parser = Parser(prog="python -m lstm97", epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
+def describe_grids(catalog: Mapping[str, Experiment], width: int = 100) -> str:
+    """Every searchable experiment's declared grid and the fields' values, for the readings command's help."""
+    fields = "fields (lstm97/readings.py): " + "; ".join(
+        f"{f.name}: {'|'.join(f.allowed)} ({', '.join(f.experiments)})" for f in FIELDS.values())
+    grids = [textwrap.fill(f"{name}: " + ", ".join(r.name for r in dict.fromkeys((PAPER, *e.readings))), width,
+                           initial_indent="  ", subsequent_indent="    ") for name, e in catalog.items() if e.searchable]
+    return "\n".join(["grids (READINGS in experiments/expN.py; each reading where its fields apply to the row's "
+                      "task):", *grids, textwrap.fill(fields, width, subsequent_indent="  ")])
+
+
+def build_parser(catalog: Callable[[], Mapping[str, Experiment]]) -> Parser:
+    """Every command's arguments; ``catalog()``: the experiments (their names and help, the readings' grids),
+    loaded only when help is shown."""
+    later = {"epilog": lambda: describe_commands(catalog())}
+    parser = Parser(prog="python -m lstm97", formatter_class=argparse.RawDescriptionHelpFormatter,
                     description="Hochreiter & Schmidhuber (1997) LSTM, reproduced: sample a task, describe the "
                                 "paper's net, run an experiment, rebuild its report, time the trainer.")
+    parser.later = later
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
 
     def command(name: str, text: str) -> Parser:
-        return sub.add_parser(name, help=text, description=text, epilog=epilog,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        made = sub.add_parser(name, help=text, description=text, formatter_class=argparse.RawDescriptionHelpFormatter)
+        made.later = dict(later)
+        return made
 
     p = command("sample", "print N sequences of a task as JSON lines")
     p.add_argument("task", help="exp1, exp2a … exp6b (see tasks below)")
@@ -180,7 +202,8 @@ def build_parser(catalog: Mapping[str, Experiment]) -> Parser:
 
     p = command("readings", "train one paper row under each reading of its experiment's grid into <out>/readings, "
                             "one line per row, reading and seed (resumes: finished jobs are kept)")
-    p.description = "\n".join([textwrap.fill(p.description, 100), "", describe_grids(catalog)])
+    text = p.description
+    p.later["description"] = lambda: "\n".join([textwrap.fill(text, 100), "", describe_grids(catalog())])
     p.add_argument("row", nargs="+", metavar="ROW",
                    help="'<experiment> <label>', a paper row, e.g. 'exp4 T=100' or 'exp2 2c q=50 p=50'")
     p.add_argument("--only", metavar="NAME", default=None,

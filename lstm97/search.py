@@ -57,17 +57,6 @@ def declared(experiment: Experiment) -> tuple[Reading, ...]:
     return tuple(dict.fromkeys((PAPER, *experiment.readings)))
 
 
-def describe_grids(catalog: Catalog, width: int = 100) -> str:
-    """Every searchable experiment's declared grid and the fields' values, for the command's help."""
-    import textwrap
-    fields = "fields (lstm97/readings.py): " + "; ".join(
-        f"{f.name}: {'|'.join(f.allowed)} ({', '.join(f.experiments)})" for f in FIELDS.values())
-    grids = [textwrap.fill(f"{name}: " + ", ".join(r.name for r in declared(catalog[name])), width, initial_indent="  ",
-                           subsequent_indent="    ") for name in searchable(catalog)]
-    return "\n".join(["grids (READINGS in experiments/expN.py; each reading where its fields apply to the row's "
-                      "task):", *grids, textwrap.fill(fields, width, subsequent_indent="  ")])
-
-
 @dataclass(frozen=True)
 class Plan:
     """One search: a paper row, the grid of rows built under its readings, the ones this call trains."""
