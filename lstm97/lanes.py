@@ -143,16 +143,17 @@ def make_learn(arch: LSTM1997, optimiser, per_step: bool):
 
     def learn(params: Params, opt_state, seqs: Sequence):
         K = seqs.mask.shape[0]
+        dtype = params["w_hidden_h"].dtype              # float32 in training, float64 in the gradient tests
         w = {k: jnp.moveaxis(v, 0, -1) for k, v in params.items()}
         w["b_hidden"] = w["b_hidden"] * masks["b_hidden"][:, None]
         w["b_out"] = w["b_out"] * masks["b_out"][:, None]
-        x = (jax.nn.one_hot(seqs.x, arch.n_in, dtype=jnp.float32) if arch.symbolic else seqs.x)
+        x = (jax.nn.one_hot(seqs.x, arch.n_in, dtype=dtype) if arch.symbolic else seqs.x)
         x = tuple(jnp.moveaxis(x[:, :, i], 0, -1) for i in range(arch.n_in))      # I rows of (L, K)
         needed = ((seqs.mask > 0) | (seqs.judge > 0)).any(axis=0)
         target, mask = jnp.moveaxis(seqs.target, 0, -1), jnp.moveaxis(seqs.mask, 0, -1)
         # per-sequence updates: the input layer's part of every step at once, outside the time loop
         drives = None if per_step else jax.vmap(lambda *x_t: drive(w, x_t))(*x)
-        zeros = lambda *shape: jnp.zeros(shape + (K,), jnp.float32)
+        zeros = lambda *shape: jnp.zeros(shape + (K,), dtype)
         I = arch.n_in
         carry = (zeros(C), zeros(H), {"x": tuple(zeros(C) for _ in range(I)), "h": zeros(C, R), "b": zeros(C)},
                  {"x": tuple(zeros(C) for _ in range(I)), "h": zeros(C, R), "b": zeros(C)})
