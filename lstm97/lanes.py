@@ -38,9 +38,11 @@ WIDE = 128           # trials at once from which this engine beats the scan engi
 
 
 def supports(arch: Any, optimiser_state: Any = ()) -> bool:
-    """Whether this engine computes the row's gradient: the 1997 cell with the truncated rule, few inputs,
+    """Whether this engine computes the row's gradient: the 1997 cell with the truncated rule (hidden units
+    reading the previous step), few inputs,
     and an optimiser without state (plain SGD, decision 2)."""
-    return (isinstance(arch, LSTM1997) and arch.truncated and arch.n_in <= MAX_INPUTS
+    return (isinstance(arch, LSTM1997) and arch.truncated and arch.hidden_order == "previous"
+            and arch.n_in <= MAX_INPUTS
             and not jax.tree.leaves(optimiser_state))
 
 
