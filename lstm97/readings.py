@@ -56,6 +56,10 @@ FIELDS = {f.name: f for f in (
           "start at 0, zero: every hidden-to-hidden weight does (evidence.md sec. 2: the gates' ~0.5 activations "
           "through random weights drift s by ~0.1 a step, |s| at the target 4.5 at q = 100 and 47 at q = 1000 "
           "before training, 0.6 and 1.6 with zero recurrent weights)", ("exp2c",)),
+    Field("exp1_target", "next", ("next", "legal"), "inference",
+          "D7; spec sec. 2: the paper does not say whether the training target is the actual next symbol "
+          "(one-hot, the default) or every symbol the grammar allows next (legal: a 1 on each legal successor, "
+          "as the success test reads the outputs)", ("exp1",)),
     Field("hidden_order", "previous", ("previous", "in_place"), "inference",
           "spec sec. 1.3 (Sec. 5's three phases; Appendix A.1 writes every source at t-1): cells and gates read "
           "the hidden units' previous step; in_place: the cells read this step's gate activations, as a "
