@@ -19,12 +19,14 @@ from lstm97.tasks import make_task
 
 
 def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
-    """Table 1's rows under ``reading`` (its exp-1 fields: ``updates``, ``gradient``)."""
+    """Table 1's rows under ``reading`` (its exp-1 fields: ``updates``, ``gradient``, ``hidden_order``,
+    ``exp1_target``)."""
     reading = reading.applying_to("exp1")
-    task, made = make_task("exp1", pair=-1), []
+    task, made = make_task("exp1", pair=-1, target=reading["exp1_target"]), []
     for (blocks, size, lr), ref in TABLE1.items():
         check = max(10, ref.sequences // 100 // 10 * 10)          # decision 14: at most 1 % of the mean
-        arch = replace(lstm_1(blocks), truncated=reading["gradient"] == "truncated")
+        arch = replace(lstm_1(blocks), truncated=reading["gradient"] == "truncated",
+                       hidden_order=reading["hidden_order"])
         made.append(Row("exp1", f"LSTM {blocks} blocks x {size} lr={lr:g}", "exp1", task, arch, lr,
                         TRIALS["exp1"], 3 * ref.sequences, ReberSets(), paper=ref, chunk=check,
                         note=f"checked every {check} strings", updates=reading["updates"], reading=reading,
@@ -62,7 +64,8 @@ ROWS = rows()
 VARIANTS = tuple(_variants()) + tuple(_full_gradient())
 # the readings `python -m lstm97 readings "exp1 <row>"` tries on every row (lstm97/search.py); the committed
 # pilots above ran the same two settings under labels of their own
-READINGS = (PAPER, Reading.of(updates="step"), Reading.of(gradient="full"))
+READINGS = (PAPER, Reading.of(updates="step"), Reading.of(gradient="full"), Reading.of(hidden_order="in_place"),
+            Reading.of(hidden_order="in_place", updates="step"), Reading.of(exp1_target="legal"))
 
 EXPERIMENT = Experiment(
     name="exp1", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp1_figures,

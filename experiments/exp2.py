@@ -32,8 +32,9 @@ def _success(reading: Reading, ref) -> tuple[object, int | None]:
 
 
 def _net_2c(p: int, reading: Reading):
-    """2c's net under the reading's ``in_gate_bias`` and ``recurrent_init`` (the defaults: Table 10's net)."""
-    net = replace(lstm_2c(p), recurrent_init=reading["recurrent_init"])
+    """2c's net under the reading's ``in_gate_bias``, ``recurrent_init`` and ``hidden_order`` (the defaults:
+    Table 10's net)."""
+    net = replace(lstm_2c(p), recurrent_init=reading["recurrent_init"], hidden_order=reading["hidden_order"])
     return net if reading["in_gate_bias"] == "paper" else replace(net, bias_gates=True, in_gate_bias=(-3.0, -6.0))
 
 
@@ -122,7 +123,8 @@ VARIANTS = tuple(_variants())
 READINGS = (PAPER, Reading.of(exp2_success="streak"), Reading.of(construction="from_start"),
             Reading.of(grown_weights="initial"), Reading.of(updates="step"), Reading.of(cap="10x"),
             Reading.of(recurrent_init="gates_zero"), Reading.of(recurrent_init="zero"),
-            Reading.of(in_gate_bias="-3/-6"), Reading.of(recurrent_init="gates_zero", cap="10x"))
+            Reading.of(in_gate_bias="-3/-6"), Reading.of(recurrent_init="gates_zero", cap="10x"),
+            Reading.of(hidden_order="in_place"), Reading.of(hidden_order="in_place", recurrent_init="zero"))
 
 EXPERIMENT = Experiment(
     name="exp2", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp2_figures,

@@ -47,6 +47,7 @@ SQUASH: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 
 RECURRENT_INIT = ("uniform", "gates_zero", "zero")
+HIDDEN_ORDER = ("previous", "in_place")
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,14 @@ class LSTM1997:
     symbolic: bool = False                   # inputs arrive as symbol indices (one-hot by gather)
     recurrent_init: str = "uniform"          # hidden(t-1) -> cells and gates: "uniform" like every weight,
                                              # "gates_zero" (from the gates: 0) or "zero" (a reading, exp 2c)
+    hidden_order: str = "previous"           # what a cell's net input reads from the gates: their previous
+                                             # step ("previous", spec §1.3) or this step ("in_place", a reading)
 
     def __post_init__(self):
         if self.recurrent_init not in RECURRENT_INIT:
             raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INIT)}, got {self.recurrent_init!r}")
+        if self.hidden_order not in HIDDEN_ORDER:
+            raise ValueError(f"hidden_order must be one of {', '.join(HIDDEN_ORDER)}, got {self.hidden_order!r}")
         if self.connectivity not in ("F", "B"):
             raise ValueError(f"connectivity must be 'F' or 'B', got {self.connectivity!r}")
         for name, biases in (("in_gate_bias", self.in_gate_bias), ("out_gate_bias", self.out_gate_bias)):
@@ -85,8 +90,8 @@ class LSTM1997:
             raise ValueError(f"unknown squashing function {self.g!r} or {self.h!r}")
 
     def __repr__(self) -> str:
-        """The fingerprint's: ``uniform`` prints as LSTM1997 did before the reading was a field."""
-        return legacy_repr(self, {"recurrent_init": "uniform"})
+        """The fingerprint's: the defaults of later readings print as LSTM1997 did before they were fields."""
+        return legacy_repr(self, {"recurrent_init": "uniform", "hidden_order": "previous"})
 
     @property
     def n_cells(self) -> int:
@@ -225,6 +230,8 @@ def lstm1997(arch: LSTM1997) -> Cell:
     def init_carry() -> Carry:
         return Carry(s=jnp.zeros(C), y=jnp.zeros(arch.n_hidden))
 
+    in_place = arch.hidden_order == "in_place" and arch.n_recurrent > 0
+
     def step(params: Params, carry: Carry, drive: Drive) -> tuple[Carry, jax.Array]:
         y_prev = carry.y[:arch.n_recurrent]
         if arch.truncated:
@@ -232,6 +239,14 @@ def lstm1997(arch: LSTM1997) -> Cell:
         net = drive.hidden + params["w_hidden_h"] @ y_prev + params["b_hidden"] * masks["b_hidden"]
         y_in = jax.nn.sigmoid(net[C:C + B])
         y_out = jax.nn.sigmoid(net[C + B:]) if arch.output_gate else jnp.ones(B, net.dtype)
+        if in_place:        # the cells read this step's gates: the gate part of their net input, recomputed
+            gates = jnp.concatenate([y_in, y_out]) if arch.output_gate else y_in
+            if arch.truncated:
+                gates = jax.lax.stop_gradient(gates)
+            w = params["w_hidden_h"][:C]
+            net_c = (drive.hidden[:C] + w[:, :C] @ y_prev[:C] + w[:, C:] @ gates
+                     + (params["b_hidden"] * masks["b_hidden"])[:C])
+            net = jnp.concatenate([net_c, net[C:]])
         s = carry.s + jnp.repeat(y_in, S) * g(net[:C])
         y_c = jnp.repeat(y_out, S) * h(s)
         out_net = params["w_out_c"] @ y_c + drive.out + params["b_out"] * masks["b_out"]

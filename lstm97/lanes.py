@@ -38,9 +38,11 @@ WIDE = 128           # trials at once from which this engine beats the scan engi
 
 
 def supports(arch: Any, optimiser_state: Any = ()) -> bool:
-    """Whether this engine computes the row's gradient: the 1997 cell with the truncated rule, few inputs,
+    """Whether this engine computes the row's gradient: the 1997 cell with the truncated rule (hidden units
+    reading the previous step), few inputs,
     and an optimiser without state (plain SGD, decision 2)."""
-    return (isinstance(arch, LSTM1997) and arch.truncated and arch.n_in <= MAX_INPUTS
+    return (isinstance(arch, LSTM1997) and arch.truncated and arch.hidden_order == "previous"
+            and arch.n_in <= MAX_INPUTS
             and not jax.tree.leaves(optimiser_state))
 
 
@@ -143,16 +145,17 @@ def make_learn(arch: LSTM1997, optimiser, per_step: bool):
 
     def learn(params: Params, opt_state, seqs: Sequence):
         K = seqs.mask.shape[0]
+        dtype = params["w_hidden_h"].dtype              # float32 in training, float64 in the gradient tests
         w = {k: jnp.moveaxis(v, 0, -1) for k, v in params.items()}
         w["b_hidden"] = w["b_hidden"] * masks["b_hidden"][:, None]
         w["b_out"] = w["b_out"] * masks["b_out"][:, None]
-        x = (jax.nn.one_hot(seqs.x, arch.n_in, dtype=jnp.float32) if arch.symbolic else seqs.x)
+        x = (jax.nn.one_hot(seqs.x, arch.n_in, dtype=dtype) if arch.symbolic else seqs.x)
         x = tuple(jnp.moveaxis(x[:, :, i], 0, -1) for i in range(arch.n_in))      # I rows of (L, K)
         needed = ((seqs.mask > 0) | (seqs.judge > 0)).any(axis=0)
         target, mask = jnp.moveaxis(seqs.target, 0, -1), jnp.moveaxis(seqs.mask, 0, -1)
         # per-sequence updates: the input layer's part of every step at once, outside the time loop
         drives = None if per_step else jax.vmap(lambda *x_t: drive(w, x_t))(*x)
-        zeros = lambda *shape: jnp.zeros(shape + (K,), jnp.float32)
+        zeros = lambda *shape: jnp.zeros(shape + (K,), dtype)
         I = arch.n_in
         carry = (zeros(C), zeros(H), {"x": tuple(zeros(C) for _ in range(I)), "h": zeros(C, R), "b": zeros(C)},
                  {"x": tuple(zeros(C) for _ in range(I)), "h": zeros(C, R), "b": zeros(C)})

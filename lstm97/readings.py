@@ -56,6 +56,15 @@ FIELDS = {f.name: f for f in (
           "start at 0, zero: every hidden-to-hidden weight does (evidence.md sec. 2: the gates' ~0.5 activations "
           "through random weights drift s by ~0.1 a step, |s| at the target 4.5 at q = 100 and 47 at q = 1000 "
           "before training, 0.6 and 1.6 with zero recurrent weights)", ("exp2c",)),
+    Field("exp1_target", "next", ("next", "legal"), "inference",
+          "D7; spec sec. 2: the paper does not say whether the training target is the actual next symbol "
+          "(one-hot, the default) or every symbol the grammar allows next (legal: a 1 on each legal successor, "
+          "as the success test reads the outputs)", ("exp1",)),
+    Field("hidden_order", "previous", ("previous", "in_place"), "inference",
+          "spec sec. 1.3 (Sec. 5's three phases; Appendix A.1 writes every source at t-1): cells and gates read "
+          "the hidden units' previous step; in_place: the cells read this step's gate activations, as a "
+          "simulator that updates gates before cells would (evidence.md sec. 2: the embedded symbol >= 99 % right "
+          "in 9 of 12 exp-1 probe nets)", ("exp1", "exp2c")),
     Field("cap", "3x", ("3x", "10x"), "inference",
           "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
           "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "

@@ -2,7 +2,8 @@
 
 Written unit by unit from the paper's equations, not from lstm97's code: the partials ∂s/∂w of cell and
 input-gate weights are carried forward in time (eqs. 25, 27), errors are the deltas of eqs. 19–23, and each
-weight's gradient is the sum of its contributions over all time steps. Returns the gradient of
+weight's gradient is the sum of its contributions over all time steps. With ``hidden_order="in_place"`` (a
+reading) the cells' net inputs read this step's gate activations. Returns the gradient of
 E = ½ Σ_t mask_t Σ_k (t_k − y_k)² (the update is −α times it).
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ def truncated_gradient(arch, params: dict, xs: np.ndarray, targets: np.ndarray, 
     f, df = SQUASH["logistic"]
     b_hidden_mask = np.array([arch.bias_cells] * C + [arch.bias_gates] * (H - C), dtype=float)
     b_out_mask = np.full(arch.n_out, float(arch.bias_out))
+    I = arch.n_in
+    in_place = getattr(arch, "hidden_order", "previous") == "in_place" and R > 0
 
     # one matrix per layer, columns = sources: [inputs, recurrent hidden units, constant 1]
     W = np.hstack([p["w_hidden_x"], p["w_hidden_h"], (p["b_hidden"] * b_hidden_mask)[:, None]])
@@ -53,9 +56,14 @@ def truncated_gradient(arch, params: dict, xs: np.ndarray, targets: np.ndarray, 
         net_out = net[C + B:] if og else None
         y_in = f(net_in)
         y_out = f(net_out) if og else np.ones(B)
+        src_c = src
+        if in_place:                        # the cells' sources: this step's gate activations
+            src_c = src.copy()
+            src_c[I + C:I + H] = np.concatenate([y_in] + ([y_out] if og else []))
+            net_c = W[:C] @ src_c
         for v in range(C):
             j = v // S
-            ds_dw_cell[v] += dg(net_c[v]) * y_in[j] * src                  # eq. 27
+            ds_dw_cell[v] += dg(net_c[v]) * y_in[j] * src_c                # eq. 27
             ds_dw_in[v] += g(net_c[v]) * df(net_in[j]) * src               # eq. 25
             s[v] += y_in[j] * g(net_c[v])
         y_c = np.array([y_out[v // S] * h(s[v]) for v in range(C)])
@@ -77,6 +85,5 @@ def truncated_gradient(arch, params: dict, xs: np.ndarray, targets: np.ndarray, 
                     dW[C + j] -= e_s * ds_dw_in[v]
         y_prev = np.concatenate([y_c, y_in] + ([y_out] if og else []))
 
-    I = arch.n_in
     return {"w_hidden_x": dW[:, :I], "w_hidden_h": dW[:, I:I + R], "b_hidden": dW[:, -1] * b_hidden_mask,
             "w_out_c": dV[:, :C], "w_out_x": dV[:, C:C + (I if out_x else 0)], "b_out": dV[:, -1] * b_out_mask}

@@ -134,3 +134,30 @@ def test_symbol_inputs_give_the_same_gradient_as_one_hot_vectors():
     for key in g_sym:
         np.testing.assert_allclose(np.asarray(g_sym[key]), np.asarray(g_dense[key]), rtol=0, atol=1e-12)
     assert np.abs(np.asarray(g_sym["w_hidden_x"])).max() > 0
+
+
+@pytest.mark.parametrize("name", ["exp1-like 3x2 F gate biases", "exp4-like 2x2 F all biases"])
+def test_in_place_order_truncated_gradient_equals_reference_and_differs_from_previous(name):
+    """The reading hidden_order=in_place (cells read this step's gates): jax.grad through the cell still equals
+    the numpy forward-mode rule (written with the cells' sources swapped), and the gradient is not that of the
+    default order. The lanes engine does not implement it, so such rows train on the scan engine."""
+    from lstm97 import lanes
+    arch = dataclasses.replace(NETS[name], hidden_order="in_place")
+    assert not lanes.supports(arch) and lanes.supports(NETS[name])
+    assert repr(NETS[name]) == repr(dataclasses.replace(arch, hidden_order="previous"))
+    assert "hidden_order" not in repr(NETS[name]) and "hidden_order='in_place'" in repr(arch)
+    xs, targets, mask = _random_problem(arch, 7)
+    grads = {}
+    with jax.enable_x64(True):
+        for a in (arch, NETS[name]):
+            cell = make_cell(a)
+            params = jax.tree.map(lambda p: p.astype(jnp.float64), cell.init_params(jax.random.PRNGKey(7)))
+            loss = lambda p: 0.5 * jnp.sum(mask[:, None] * (targets - jax.lax.scan(
+                lambda c, d: cell.step(p, c, d), jax.tree.map(lambda z: z.astype(jnp.float64), cell.init_carry()),
+                cell.embed(p, jnp.asarray(xs)))[1]) ** 2)
+            grads[a.hidden_order] = jax.grad(loss)(params)
+        reference = truncated_gradient(arch, jax.tree.map(np.asarray, params), xs, targets, mask)
+    for key in reference:
+        np.testing.assert_allclose(np.asarray(grads["in_place"][key]), reference[key], rtol=0, atol=1e-9,
+                                   err_msg=key)
+    assert np.abs(np.asarray(grads["in_place"]["w_hidden_h"] - grads["previous"]["w_hidden_h"])).max() > 1e-4

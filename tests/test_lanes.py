@@ -89,3 +89,25 @@ def test_engine_choice():
     assert not lanes.supports(RNN1997(n_in=5, n_out=5))
     assert not lanes.supports(dataclasses.replace(SYMBOLIC, n_in=104))          # exp 2c p = 100: gathers
     assert not lanes.supports(SYMBOLIC, optax.adam(0.1).init({"w": jnp.zeros(2)}))
+
+
+@pytest.mark.parametrize("name", ["exp2c-like symbols", "exp1-like 3x2 F gate biases"])
+def test_lanes_in_float64_equals_numpy_reference_to_1e_12(name):
+    """The engine takes its dtype from the parameters: under float64 the Appendix A.1 rule is exact up to
+    rounding, not float32's 1e-5."""
+    arch = ALL[name]
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: a.astype(jnp.float64), _params(arch, trials=2, seed=4))
+        seqs = _batch(arch, trials=2, seed=4)
+        seqs = seqs._replace(x=seqs.x if arch.symbolic else seqs.x.astype(jnp.float64),
+                             target=seqs.target.astype(jnp.float64))
+        sgd = optax.sgd(1.0)
+        new, *_ = lanes.make_learn(arch, sgd, per_step=False)(params, sgd.init(params), seqs)
+        assert all(v.dtype == jnp.float64 for v in new.values())
+        for i in range(2):
+            p = {k: np.asarray(v[i]) for k, v in params.items()}
+            x = np.eye(arch.n_in)[np.asarray(seqs.x[i])] if arch.symbolic else np.asarray(seqs.x[i])
+            ref = truncated_gradient(arch, p, x, np.asarray(seqs.target[i]), np.asarray(seqs.mask[i]))
+            for key in ref:
+                np.testing.assert_allclose(np.asarray(params[key][i] - new[key][i]), ref[key], rtol=1e-9,
+                                           atol=1e-12, err_msg=key)

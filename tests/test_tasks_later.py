@@ -129,6 +129,30 @@ def test_reber_targets_are_the_actual_next_symbol_and_legal():
     assert set(_strings(seqs.x, seqs.length)) <= train                                     # selection t1
 
 
+def test_reber_legal_targets_mark_every_symbol_the_grammar_allows_next():
+    """The reading exp1_target=legal: the same strings (same keys), targets = the independent legal sets;
+    a step with two successors has two 1s, the symbol before last (the remembered T or P) one."""
+    plain, legal_task = make_task("exp1"), make_task("exp1", target="legal")
+    assert repr(plain) == repr(make_task("exp1", target="next")) and "target" not in repr(plain)
+    keys = jax.random.split(jax.random.PRNGKey(3), 200)
+    a, b = jax.vmap(plain.sample)(keys), jax.vmap(legal_task.sample)(keys)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    two = 0
+    for i in range(200):
+        n = int(b.length[i])
+        string = _strings([np.asarray(b.x[i])], [n])[0]
+        expected = reber_legal(string)[:n - 1]
+        got = [{NAMES[k] for k in np.flatnonzero(np.asarray(b.target[i, t]))} for t in range(n - 1)]
+        assert got == expected
+        assert got[-2] == {string[1]} and got[-1] == {"E"}           # the remembered T or P, then E
+        two += sum(len(g) == 2 for g in got)
+        assert not np.asarray(b.target[i, n - 1:]).any()
+    assert two > 200
+    seqs, legal = legal_task.sequences("test")
+    np.testing.assert_array_equal(np.asarray(seqs.target) > 0, np.asarray(legal) & (np.asarray(seqs.mask)[..., None] > 0))
+
+
 def test_reber_train_and_test_sets():
     pairs = make_set_pairs(seed=0)
     assert len(pairs) == 3

@@ -29,7 +29,7 @@ def describe_options() -> dict[str, str]:
     t3, t4, pq = f"{exp3.T_MAX:,}", f"{exp4.T_MAX:,}", f"{exp2.PQ_MAX_2C:,}"
     return {
         "exp1": f"embedded Reber grammar; pair=0|1|2, or -1 for all three (default 0), seed=0..2^63-1 (of the "
-                f"sets), max_len=20..{exp1.MAX_LEN_LIMIT:,} (default 40), distinct=true|false",
+                f"sets), max_len=20..{exp1.MAX_LEN_LIMIT:,} (default 40), distinct=true|false, target=next|legal",
         "exp2a": f"p=2..{exp2.P_MAX_2AB:,} (default 100): time lag p, the middle a1..a(p-1) fixed",
         "exp2b": f"p=2..{exp2.P_MAX_2AB:,} (default 100): as 2a, the middle random",
         "exp2c": f"q=1..{pq} (minimal lag, default 100), p=1..{pq} (distractor symbols, default 100), "

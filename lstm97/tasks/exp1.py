@@ -8,7 +8,8 @@ or P, then a complete Reber string (its own B … E), then the same T or P again
     B P B T S X S E P E        (length 10; the inner string is B T S X S E)
 
 The net reads one symbol per step and predicts the next. The training target at step t is the one-hot code
-of the actual next symbol (decision 7); every step but the last carries one. Success is judged on the legal
+of the actual next symbol (decision 7; the reading ``exp1_target=legal``: every legal next symbol); every step
+but the last carries one. Success is judged on the legal
 successors instead (``legal_next``, ``legal_correct``): at every step, every legal next symbol's output must
 exceed every illegal one's, on all 256 training and 256 test strings.
 
@@ -27,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lstm97.readings import legacy_repr
 from lstm97.seeds import SEED_LIMIT, root_key
 from lstm97.tasks.base import Sequence, Task, TaskError
 
@@ -35,6 +37,7 @@ MAX_LEN_LIMIT = 1_000   # a cap on string length far past any string drawn (mean
 B, T, P, S, X, V, E = range(7)
 SET_SIZE = 256          # training and test strings per pair, "following Fahlman" (Sec. 5.1)
 PAIRS = 3               # train/test set pairs (Sec. 5.1: 3 pairs × 10 initialisations)
+TARGETS = ("next", "legal")     # the training target (reading exp1_target): see string_sequence
 
 # The embedded grammar as one automaton. States: 0 start, 1 the embedded T|P (remembered), 2 the inner B,
 # 3..8 the inner Reber states s1..s6, 9 the remembered T|P again, 10 the final E, 11 done.
@@ -100,12 +103,14 @@ def legal_next(x: jax.Array) -> jax.Array:
     return jax.lax.scan(step, (jnp.int32(0), jnp.int32(T)), x)[1]
 
 
-def string_sequence(x: jax.Array, length: jax.Array) -> Sequence:
-    """The training sequence of one string: one-hot next-symbol targets on every step but the last."""
+def string_sequence(x: jax.Array, length: jax.Array, legal: jax.Array | None = None) -> Sequence:
+    """The training sequence of one string: one-hot next-symbol targets on every step but the last, or, given
+    the string's (L, 7) ``legal`` successor sets (the reading ``exp1_target=legal``), a 1 for every symbol
+    that may follow: ``B P B T S`` has targets {P, T}, {B}, {T, P}, {S, X}, {S, X}."""
     pos = jnp.arange(x.shape[0])
     mask = (pos < length - 1).astype(jnp.float32)
-    target = jax.nn.one_hot(jnp.roll(x, -1), 7) * mask[:, None]
-    return Sequence(x=x, target=target, mask=mask, judge=mask, length=length.astype(jnp.int32))
+    code = jax.nn.one_hot(jnp.roll(x, -1), 7) if legal is None else legal.astype(jnp.float32)
+    return Sequence(x=x, target=code * mask[:, None], mask=mask, judge=mask, length=length.astype(jnp.int32))
 
 
 def legal_correct(outputs: jax.Array, legal: jax.Array, judge: jax.Array) -> jax.Array:
@@ -174,6 +179,7 @@ class Task1(Task):
     seed: int = 0           # seed of the sets; trials of one row share it, their init keys differ
     max_len: int = 40       # cap on string length; P(longer) = 5.7e-5, such strings are redrawn
     distinct: bool = False  # True: no string twice within a set (the paper does not say; spec §2)
+    target: str = "next"    # a reading (exp1_target): the actual next symbol (D7) or every legal one ("legal")
 
     # Monitor only: the training-stream judge (ABS on the one-hot actual next symbol) cannot be met where two
     # successors are legal; the paper's test is ``legal_correct`` on the training and test sets.
@@ -187,11 +193,17 @@ class Task1(Task):
         if not -1 <= self.pair < PAIRS:
             raise TaskError(f"exp1: pair must be 0, 1 or 2 (one of the paper's 3 train/test pairs) or -1 (all "
                             f"three), got {self.pair}")
+        if self.target not in TARGETS:
+            raise TaskError(f"exp1: target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         if not 0 <= self.seed < SEED_LIMIT:
             raise TaskError(f"exp1: seed must be an integer in [0, 2^63), got {self.seed}")
         if not 20 <= self.max_len <= MAX_LEN_LIMIT:
             raise TaskError(f"exp1: max_len must be between 20 (mean string length is 12) and {MAX_LEN_LIMIT:,}, "
                             f"got {self.max_len}")
+
+    def __repr__(self) -> str:
+        """The fingerprint's: the default target prints as Task1 did before the reading was a field."""
+        return legacy_repr(self, {"target": "next"})
 
     def symbol_names(self) -> list[str]:
         return list(SYMBOLS)
@@ -222,13 +234,16 @@ class Task1(Task):
         legal sets."""
         s = self._stacked
         x, length = jnp.asarray(s[f"{which}_x"])[variant], jnp.asarray(s[f"{which}_length"])[variant]
-        return jax.vmap(string_sequence)(x, length), jnp.asarray(s[f"{which}_legal"])[variant]
+        legal = jnp.asarray(s[f"{which}_legal"])[variant]
+        return jax.vmap(string_sequence)(x, length, legal if self.target == "legal" else None), legal
 
     def sample_variant(self, key: jax.Array, variant: jax.Array) -> Sequence:
         """A string picked at random from the training set of data variant ``variant``."""
         s = self._stacked
         i = jax.random.randint(key, (), 0, s["train_x"].shape[1])
-        return string_sequence(jnp.asarray(s["train_x"])[variant, i], jnp.asarray(s["train_length"])[variant, i])
+        legal = jnp.asarray(s["train_legal"])[variant, i] if self.target == "legal" else None
+        return string_sequence(jnp.asarray(s["train_x"])[variant, i], jnp.asarray(s["train_length"])[variant, i],
+                               legal)
 
     @property
     def train_set(self) -> ReberSet:
