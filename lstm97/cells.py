@@ -236,17 +236,20 @@ def lstm1997(arch: LSTM1997) -> Cell:
         y_prev = carry.y[:arch.n_recurrent]
         if arch.truncated:
             y_prev = jax.lax.stop_gradient(y_prev)
-        net = drive.hidden + params["w_hidden_h"] @ y_prev + params["b_hidden"] * masks["b_hidden"]
-        y_in = jax.nn.sigmoid(net[C:C + B])
-        y_out = jax.nn.sigmoid(net[C + B:]) if arch.output_gate else jnp.ones(B, net.dtype)
-        if in_place:        # the cells read this step's gates: the gate part of their net input, recomputed
+        w, b = params["w_hidden_h"], params["b_hidden"] * masks["b_hidden"]
+        if in_place:        # the gates first, from the previous step; the cells then read this step's gates
+            net_g = drive.hidden[C:] + w[C:] @ y_prev + b[C:]
+            y_in = jax.nn.sigmoid(net_g[:B])
+            y_out = jax.nn.sigmoid(net_g[B:]) if arch.output_gate else jnp.ones(B, net_g.dtype)
             gates = jnp.concatenate([y_in, y_out]) if arch.output_gate else y_in
             if arch.truncated:
                 gates = jax.lax.stop_gradient(gates)
-            w = params["w_hidden_h"][:C]
-            net_c = (drive.hidden[:C] + w[:, :C] @ y_prev[:C] + w[:, C:] @ gates
-                     + (params["b_hidden"] * masks["b_hidden"])[:C])
-            net = jnp.concatenate([net_c, net[C:]])
+            net_c = drive.hidden[:C] + w[:C, :C] @ y_prev[:C] + w[:C, C:] @ gates + b[:C]
+            net = jnp.concatenate([net_c, net_g])
+        else:
+            net = drive.hidden + w @ y_prev + b
+            y_in = jax.nn.sigmoid(net[C:C + B])
+            y_out = jax.nn.sigmoid(net[C + B:]) if arch.output_gate else jnp.ones(B, net.dtype)
         s = carry.s + jnp.repeat(y_in, S) * g(net[:C])
         y_c = jnp.repeat(y_out, S) * h(s)
         out_net = params["w_out_c"] @ y_c + drive.out + params["b_out"] * masks["b_out"]
