@@ -9,22 +9,28 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
+import jax
+import numpy as np
+
 import experiments
+from lstm97 import bench, diagnostics, search
 from lstm97.cli import USAGE_ERROR, UsageError, build_parser, parse_options
 from lstm97.experiment import UnknownExperiment
 from lstm97.files import tables_folder
+from lstm97.provenance import provenance
+from lstm97.report import read_meta, rebuild, tables_of
+from lstm97.runs import write_report
+from lstm97.seeds import root_key
+from lstm97.sweep import SweepError, finished, run_sweep
+from lstm97.tasks import TaskError, make_task
 
 
 def cmd_sample(args) -> int:
-    import jax
-    import numpy as np
-
-    from lstm97.seeds import root_key
-    from lstm97.tasks import make_task
     task = make_task(args.task, **parse_options(args.options))
     names = task.symbol_names() if task.symbolic else None
     keys = jax.random.split(root_key(args.seed), args.n)
@@ -61,7 +67,6 @@ def describe_row(row) -> dict:
 
 
 def cmd_describe(args) -> int:
-    from lstm97.tasks import make_task
     task = make_task(args.task, **parse_options(args.options))
     rows = [r for name in experiments.paper() for r in experiments.rows_of(name, variants=args.all)
             if r.task_name == args.task and (r.task == task or not args.options)]
@@ -78,8 +83,6 @@ def cmd_run(args) -> int:
     """Train an experiment's rows through the one driver (``sweep.run_sweep``: job files, locks, resume,
     progress) and write its tables (``runs.write_report``). Every argument is checked before anything is
     written."""
-    from lstm97.runs import write_report
-    from lstm97.sweep import finished, run_sweep
     experiment = experiments.get(args.experiment)
     scaling = {"--streams": args.streams, "--ticks": args.ticks, "--test-len": args.test_len}
     if experiment.scale is None and any(v is not None for v in scaling.values()):
@@ -118,9 +121,6 @@ def cmd_run(args) -> int:
 def cmd_readings(args) -> int:
     """A paper row under each reading of its experiment's grid (``lstm97/search.py``); every argument is
     checked before anything is written."""
-    import shlex
-
-    from lstm97 import search
     out = args.out or Path("results/quick" if args.quick else "results")
     catalog = experiments.registry()
     try:
@@ -143,8 +143,6 @@ def cmd_report(args) -> int:
     """Rebuild the tables from trials.csv through the experiment's table builder (``report.rebuild``; with
     ``--collect``, trials.csv first from the finished job files, ``runs.write_report``); a broken file is one
     line ("<path>: <problem>") and nothing written. Ends with the files it wrote."""
-    from lstm97.report import read_meta, rebuild, tables_of
-    from lstm97.runs import write_report
     experiment = experiments.get(args.experiment)
     folder, start = tables_folder(args.out, args.experiment, args.seed), time.time()
     try:
@@ -163,7 +161,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from lstm97 import bench
     if args.task == "suite":
         check_writable(args.out)
         bench.run_suite(args.out, seconds=args.seconds, command=" ".join(["python -m lstm97"] + args.argv))
@@ -197,10 +194,6 @@ def check_writable(out: Path) -> None:
 
 def cmd_diagnose(args) -> int:
     """``lstm97/diagnostics.py`` on the rows it looks at (exp 2c's, exp 1's probed row, a comparison row)."""
-    import shlex
-
-    from lstm97 import diagnostics
-    from lstm97.provenance import provenance
     if args.what == "gates":
         label = args.options[0] if args.options else ""
         match = [r for r in experiments.rows_of("compare") if r.label == label]
@@ -224,8 +217,6 @@ def cmd_diagnose(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lstm97.sweep import SweepError
-    from lstm97.tasks import TaskError
     commands = {"sample": cmd_sample, "describe": cmd_describe, "run": cmd_run, "report": cmd_report,
                 "bench": cmd_bench, "readings": cmd_readings, "diagnose": cmd_diagnose}
     try:

@@ -18,15 +18,19 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 
+from lstm97 import paper
 from lstm97.config import Row
 from lstm97.criteria import Streak
 from lstm97.engines import choose
 from lstm97.nets import paper_net
+from lstm97.provenance import provenance
 from lstm97.tasks import make_task
 from lstm97.train import enable_compilation_cache, make_train, trial_keys
 
@@ -157,7 +161,6 @@ def paper_workload() -> list[tuple[str, str, str, int, float, float]]:
     """The paper's LSTM rows as (experiment, row, suite net whose rate stands in, trials, mean sequences to
     success, mean sequence length), from ``lstm97.paper``. Exp 2 rows add the 10,000-sequence success window;
     mean lengths are expected lengths (1.05 T where lengths are T..1.1 T; 2c: q + 13; exp 1: 12 symbols)."""
-    from lstm97 import paper
     rows = [("exp1", f"{b} blocks x {s} lr={lr:g}", "exp1", paper.TRIALS["exp1"], ref.sequences, 12.0)
             for (b, s, lr), ref in paper.TABLE1.items()]
     window = paper.EXP2_WINDOW
@@ -197,8 +200,6 @@ def net_name(task: str, options: dict) -> str:
 
 def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print) -> list[dict]:
     """Every suite net under every configuration; writes ``bench.csv`` and ``README.md`` under ``out``."""
-    import pandas as pd
-    from pathlib import Path
 
     out = Path(out)
     rows = []
@@ -251,7 +252,6 @@ def paper_estimate(table) -> list[tuple[str, float, float]]:
 
 
 def write_readme(out, table, command: str) -> None:
-    from lstm97.provenance import provenance
     prov = provenance()
     lines = [
         "# Throughput of the trainer (`make bench`)", "",

@@ -9,6 +9,8 @@ from typing import Callable, Mapping
 
 from lstm97.experiment import Experiment
 from lstm97.readings import FIELDS, PAPER
+from lstm97.seeds import SeedError, check_seed
+from lstm97.tasks import describe_options
 
 USAGE_ERROR = 2
 
@@ -61,7 +63,6 @@ def int_in(low: int, high: int):
 
 def seed_int(text: str) -> int:
     """An argparse type: a seed, any integer in [0, 2^63)."""
-    from lstm97.seeds import SeedError, check_seed
     try:
         return check_seed(int(text))
     except (ValueError, SeedError):
@@ -90,7 +91,6 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 
 def describe_commands(catalog: Mapping[str, Experiment]) -> str:
     """The help's epilog: the experiments, the tasks with their options and ranges, what --quick shrinks."""
-    from lstm97.tasks import describe_options
 
     def entry(name: str, text: str) -> str:
         return textwrap.fill(text, 100, initial_indent=f"  {name:<8} ", subsequent_indent=" " * 11,

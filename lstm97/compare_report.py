@@ -15,7 +15,10 @@ import pandas as pd
 from scipy import stats
 
 from lstm97.files import write_atomic
-from lstm97.trials_file import with_columns
+from lstm97.marks import QUICK_TITLE, quick_banner, quick_parts
+from lstm97.registry import COMPARED as CELLS
+from lstm97.stats import success_interval
+from lstm97.trials_file import read_trials, with_columns
 
 ALPHA = 0.05
 BASE = "lstm1997"
@@ -109,9 +112,7 @@ def cerg_lines(folder: Path) -> list[str]:
     path = folder / "trials.csv"
     if not path.exists():
         return ["Not run yet: `make cerg`."]
-    from lstm97.stats import success_interval
     try:
-        from lstm97.trials_file import read_trials
         trials = read_trials(path, {"row": "text", "outcome": "text"})
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return [f"`{path}` is unreadable or has no `row` and `outcome` columns: `make cerg` rewrites it."]
@@ -189,7 +190,6 @@ def _work_sentence(work: dict) -> str:
 
 def _quick_lines(summary: pd.DataFrame, test_sequences: list[int] | None) -> list[str]:
     """A quick run's banner (under the title) with the trials per row, caps and test-set sizes it used."""
-    from lstm97.marks import quick_banner, quick_parts
     return [quick_banner(quick_parts(summary, test_sequences), "no finding below applies"), ""]
 
 
@@ -200,13 +200,11 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
     weight counts. Unfinished pairs are marked pending, and the findings use finished ones only. A quick run's
     page (``meta["quick"]``) says so in its title and a banner with the budgets used (``test_sequences``: the
     test-set sizes of its trial rows, ``report.sizes_tested``)."""
-    from lstm97.registry import COMPARED as CELLS
     frame = _split(summary)
     jobs, done = len(frame), int((frame["trials"] > 0).sum())
     grid = comparison_grid(summary)
     paper_rows = list(dict.fromkeys(frame["paper_row"]))
     complete = [p for p in paper_rows if set(grid.loc[grid["paper_row"] == p, "cell_kind"]) >= set(CELLS)]
-    from lstm97.marks import QUICK_TITLE
     quick = bool(meta.get("quick"))
     lines = ["# Every cell on every row of the paper" + (QUICK_TITLE if quick else ""), "",
              *(_quick_lines(summary, test_sequences) if quick else []),

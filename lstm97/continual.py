@@ -43,7 +43,7 @@ from lstm97.cells import Carry, n_weights
 from lstm97.continual_rtrl import make_rtrl
 from lstm97.modern import GatedLSTM
 from lstm97.readings import PAPER, Reading
-from lstm97.registry import make_cell
+from lstm97.registry import cell_name, make_cell
 from lstm97.seeds import root_key
 from lstm97.tasks.cerg import Gen, legal_target, stream_next, stream_start
 
@@ -151,6 +151,11 @@ class ContinualRow:
     @property
     def weights(self) -> int:
         return n_weights(self.arch)
+
+    @property
+    def cell(self) -> str:
+        """The cell's name in tables, from the one registry of cells (``registry.cell_name``)."""
+        return cell_name(self.arch)
 
     @property
     def trials(self) -> int:
@@ -319,7 +324,7 @@ def run_row(row: ContinualRow, seed: int = 0, nets: int | None = None, progress=
         lengths = np.asarray(state.last_lengths[i])
         solved = bool(np.asarray(state.solved_at[i]) >= 0)
         mean_length = float(lengths.mean())
-        out.append({"row": row.label, "cell": "forget_lstm" if row.arch.forget_gate else "lstm1997", "seed": seed,
+        out.append({"row": row.label, "cell": row.cell, "seed": seed,
                     "net": i, "solved": solved, "streams_to_solution": int(state.solved_at[i]) if solved else -1,
                     "streams": int(state.streams[i]), "symbols_trained": count_value(state.trained[i]),
                     "test_mean_length": round(mean_length, 1), "test_lengths": lengths.tolist(),

@@ -16,7 +16,9 @@ from typing import Any
 import pandas as pd
 
 from lstm97.files import write_atomic
+from lstm97.marks import quick_banner, span
 from lstm97.plots import cerg_figure, close
+from lstm97.stats import success_interval
 from lstm97.trials_file import CERG_COLUMNS, CERG_OPTIONAL, read_trials
 
 def _commands(folder: Path, command: str) -> list[str]:
@@ -30,7 +32,6 @@ def _commands(folder: Path, command: str) -> list[str]:
 
 
 def summarise(trials: pd.DataFrame, rows: tuple) -> pd.DataFrame:
-    from lstm97.stats import success_interval
     out = []
     for row in rows:
         got = trials[trials["row"] == row.label] if len(trials) else trials
@@ -64,7 +65,6 @@ def _n(x, digits: int = 0) -> str:
 
 def _quick_lines(summary: pd.DataFrame, meta: dict) -> list[str]:
     """A quick run's banner (under the title): the nets per row, streams and test length it used."""
-    from lstm97.marks import quick_banner, span
     nets = [n for n in summary.get("nets", []) if n]
     parts = [f"{span(nets)} net{'' if span(nets) == '1' else 's'} per row"] if nets else []
     parts += [text.format(meta[key]) for key, text in (("max_streams", "at most {:,} training streams per net"),

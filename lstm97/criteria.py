@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 
 from lstm97.readings import legacy_repr
+from lstm97.tasks.base import judge, mean_error
+from lstm97.tasks.exp1 import legal_correct
 
 
 class Criterion:
@@ -184,8 +186,6 @@ class FrozenTest(Checked):
         return state._replace(streak=streak, learned_at=jnp.where(learned, seqs - streak, state.learned_at))
 
     def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
-        from lstm97.tasks.base import judge
-
         def more(carry):
             i, ok = carry
             return ok & (i < self.size // self.batch)
@@ -203,7 +203,6 @@ class FrozenTest(Checked):
 def test_errors(task, outputs: jax.Array, batch) -> tuple[jax.Array, jax.Array]:
     """Per sequence of a batch: misclassified (ABS(β) against the noise-free target) and the mean absolute
     error over the judged steps and output units."""
-    from lstm97.tasks.base import judge, mean_error
     batch = batch._replace(target=jax.vmap(task.clean_target)(batch))
     correct, _ = jax.vmap(lambda out, seq: judge(out, seq, task.threshold))(outputs, batch)
     return ~correct, jax.vmap(mean_error)(outputs, batch)
@@ -216,7 +215,6 @@ class ReberSets(Checked):
     Checked every ``Row.chunk`` training sequences on the trial's own set pair."""
 
     def check(self, state: CheckState, outputs_of, task, key: jax.Array, variant, seqs: jax.Array) -> CheckState:
-        from lstm97.tasks.exp1 import legal_correct
         ok = jnp.bool_(True)
         for which in ("train", "test"):
             batch, legal = task.variant_sets(which, variant)

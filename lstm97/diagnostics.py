@@ -10,6 +10,8 @@ h'(s) exceeds 0.05 (h' ≤ 0.5 everywhere).
 from __future__ import annotations
 
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,7 +19,9 @@ import numpy as np
 from lstm97.cells import SQUASH
 from lstm97.registry import make_cell
 from lstm97.config import Row
-from lstm97.train import trial_keys
+from lstm97.modern import GatedLSTM
+from lstm97.tasks.exp1 import legal_correct
+from lstm97.train import batch_outputs, make_train, trial_keys
 
 
 def state_at_target(row: Row, seed: int = 0, trials: int | None = None) -> np.ndarray:
@@ -56,10 +60,6 @@ def reber_probe(row: Row, updates: str = "sequence", chunks: int = 40, trials: i
     before last (the T/P that repeats the second symbol across the embedded string); and at the step that
     predicts it, the median |s| over cells and strings and the share of them with h'(s) > 0.05 (spec §1.7's
     drift). ``python -m lstm97 diagnose exp1 [sequence|step] [full]``."""
-    from dataclasses import replace
-
-    from lstm97.tasks.exp1 import legal_correct
-    from lstm97.train import batch_outputs, make_train
     row = row.scaled(cap=10 ** 7, chunk=1000, updates=updates, arch=replace(row.arch, truncated=not full))
     train, cell, task = make_train(row), make_cell(row.arch), row.task
     h_prime = jax.grad(SQUASH[row.arch.h])
@@ -102,8 +102,6 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
     activations (for the 1997 connectivity, whose gates feed back; the vanilla net feeds back its cell outputs
     only, and its gates show as –); then the largest |peephole weight| of each gate.
     ``python -m lstm97 diagnose gates "<comparison row label>" [trials] [sequences]``."""
-    from lstm97.modern import GatedLSTM
-    from lstm97.train import make_train
     arch = row.arch
     if not isinstance(arch, GatedLSTM):
         raise ValueError(f"{row.label}: not a gated LSTM (forget-gate, peephole or vanilla)")

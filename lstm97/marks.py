@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lstm97.paper import TEST_SET
+
 QUICK_VERDICT = "quick run"        # a --quick run's rows: small budgets, so no verdict
 QUICK_TITLE = " (quick run)"
 
@@ -34,5 +36,4 @@ def quick_parts(summary: pd.DataFrame, test_sequences: list[int] | None) -> list
 
 
 def sizes_text(sizes: list[int] | None) -> str:
-    from lstm97.paper import TEST_SET
     return " or ".join(f"{s:,}" for s in sorted(sizes or [TEST_SET]))

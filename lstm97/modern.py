@@ -250,5 +250,6 @@ def name_of(arch) -> str:
     if isinstance(arch, GatedLSTM):
         if arch.recurrent == "cells" and not arch.truncated:
             return "vanilla_lstm"
-        return "peephole_lstm" if arch.peepholes else ("forget_lstm" if arch.forget_gate else "gated_lstm")
+        # without forget gate and peepholes, the 1997 LSTM in Gers et al. (2000)'s form (their CERG baseline)
+        return "peephole_lstm" if arch.peepholes else ("forget_lstm" if arch.forget_gate else "lstm1997")
     return {GRU: "gru", Elman: "elman"}[type(arch)]

@@ -9,7 +9,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lstm97 import stats  # noqa: E402
+from lstm97.compare_report import comparison_grid  # noqa: E402
 from lstm97.config import Row  # noqa: E402
+from lstm97.registry import COMPARED as CELLS  # noqa: E402
+from lstm97.summary import summarise  # noqa: E402
 from lstm97.trials_file import of_row  # noqa: E402
 
 
@@ -212,9 +215,6 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
 def compare_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
     """Heat map of success rates (best learning rate per paper row and cell), each square labelled with its
     successes; pairs not finished yet stay grey."""
-    from lstm97.registry import COMPARED as CELLS
-    from lstm97.compare_report import comparison_grid
-    from lstm97.summary import summarise
     grid = comparison_grid(summarise(trials, rows))
     grid = grid[grid["cell_kind"].isin(CELLS)] if not grid.empty else grid       # ablations: the page only
     if grid.empty:

@@ -9,15 +9,16 @@ import platform
 import subprocess
 from pathlib import Path
 
+import jax
+import numpy
+import optax
+
 
 CODE = ("lstm97", "experiments", "pyproject.toml", "constraints.txt")   # what a run's numbers come from
 
 
 def provenance() -> dict:
     """Commit and package versions, stored with every result file."""
-    import jax
-    import numpy
-    import optax
     try:
         root = Path(__file__).resolve().parent.parent
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,

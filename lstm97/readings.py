@@ -9,7 +9,7 @@ summary line carries it in a column. Experiments build their rows from a reading
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 class ReadingError(ValueError):
@@ -140,7 +140,6 @@ def legacy_repr(obj, legacy: dict[str, object], name: str | None = None) -> str:
     """``repr`` of a dataclass without the fields that sit at ``legacy``, their value before the field existed.
     Fingerprints read reprs: a result made before a reading became a field keeps its fingerprint under the
     reading it was made with, and the new default gets a fingerprint of its own."""
-    from dataclasses import fields
     shown = [f"{f.name}={getattr(obj, f.name)!r}" for f in fields(obj)
              if f.repr and not (f.name in legacy and getattr(obj, f.name) == legacy[f.name])]
     return f"{name or type(obj).__name__}({', '.join(shown)})"

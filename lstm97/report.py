@@ -12,9 +12,11 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from lstm97 import plots
 from lstm97.config import Row
 from lstm97.experiment import Experiment
 from lstm97.files import tables_folder, write_atomic
+from lstm97.paper import TEST_SET
 from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
 from lstm97.summary import summarise  # noqa: F401 (tables are built here; plots and search use it too)
 from lstm97.trials_file import read_trials
@@ -48,7 +50,6 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
              sequences: str = "") -> str:
     """``summary.md``; ``test_sequences``: the test-set sizes used (``sizes_tested``; default the paper's);
     ``sequences``: what the experiment's sequences count (``Experiment.sequences``)."""
-    from lstm97.paper import TEST_SET
     tests = sizes_text(test_sequences)
     quick = bool(meta.get("quick"))
     out = [f"# {title}" + (QUICK_TITLE if quick else ""), ""]
@@ -218,7 +219,6 @@ def read_meta(path: Path) -> dict:
 
 def write_figures(experiment: Experiment, folder: Path, trials: pd.DataFrame, rows: tuple[Row, ...],
                   quick: bool = False) -> None:
-    from lstm97 import plots
     for name, fig in plots.figures(experiment.figures, trials, rows, quick).items():
         tmp = folder / f".{name}.tmp.png"
         fig.savefig(tmp, dpi=120, bbox_inches="tight")

@@ -21,9 +21,12 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from tqdm import tqdm
+
 from lstm97 import files, store, trainers
 from lstm97.engines import pack_key, packable
 from lstm97.provenance import code_provenance
+from lstm97.train import enable_compilation_cache
 from lstm97.trainers import Job
 
 SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -102,8 +105,6 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
     in their learning rate side by side in one batch (``train.train_rows``; the same numbers, about twice
     as fast for a 4-rate sweep). Each row gets its own job file; ``pack_size`` records how many shared the
     batch, whose wall time each file's ``wall_s`` gives."""
-    from tqdm import tqdm
-
     trainer = trainers.of(rows[0])
     desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
     bar = tqdm(total=1, desc=desc[:60], unit=trainer.unit, unit_scale=True, position=position,
@@ -159,7 +160,6 @@ def work(rows: list[Job], out: Path, seed: int, trials: int | None, position: in
          show: bool = True, pack: bool = False, workers: int = 1) -> int:
     """Take every unfinished, unlocked job in turn (with ``pack``, every unfinished, unlocked job of a batch
     together); returns how many this worker trained."""
-    from lstm97.train import enable_compilation_cache
     enable_compilation_cache()
     code_provenance()                                  # pinned before the first job starts
     count = lambda row: row.trials if trials is None else trials
@@ -232,7 +232,6 @@ def run_sweep(rows: Iterable[Job], out: Path, seed: int = 0, trials: int | None 
 def _ray_job(row: Job, out: str, seed: int, trials: int) -> dict:
     """One job on a Ray worker: train it (checkpointing under ``out`` where that folder is shared) and return
     its record; the driver writes the result file."""
-    from lstm97.train import enable_compilation_cache
     enable_compilation_cache()
     return run_job(row, Path(out), seed, trials, show=False, write=False)
 

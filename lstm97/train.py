@@ -31,6 +31,7 @@ import optax
 from lstm97 import checkpoint as checkpoint_file
 from lstm97.cells import Params
 from lstm97.config import Row
+from lstm97.criteria import test_errors
 from lstm97.engines import fingerprint, make_learn, pack_key, packable, sequence_loss
 from lstm97.registry import make_cell
 from lstm97.seeds import root_key
@@ -161,7 +162,6 @@ def final_test(row: Row, state: TrialState, size: int, batch: int = 256) -> dict
     in exp 3c, where it is the paper's "average difference to mean"), a histogram of the sequences' errors
     over ``ERROR_BINS``, and for classification tasks (exp 6) the confusion matrix (true × predicted class,
     the class being the most active output at the end)."""
-    from lstm97.criteria import test_errors
     cell, task = make_cell(row.arch), row.task
     part_size = math.gcd(size, batch)         # batches that tile the test set (2,560 and 256: of 256)
     classes = task.n_out if task.classifies else 0

@@ -100,3 +100,30 @@ def test_tables_and_figures_import_neither_the_trainer_nor_the_job_store():
     for module in ("lstm97.report", "lstm97.plots", "lstm97.compare_report", "lstm97.summary",
                    "lstm97.continual_report"):
         assert not reached(graph, module) & trainer, (module, reached(graph, module) & trainer)
+
+
+OPTIONAL = {"ray"}          # optional extras: imported where used, so the default install runs without them
+
+
+def imports_inside_functions(path: Path) -> list[str]:
+    """``module:line`` of every import statement inside a function of ``path``, bar optional extras."""
+    found = []
+    for func in ast.walk(ast.parse(path.read_text())):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(func):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                if names and not all(n.split(".")[0] in OPTIONAL for n in names):
+                    found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_imports_sit_at_the_top_of_modules():
+    inside = [hit for p in sorted(PACKAGE.rglob("*.py")) for hit in imports_inside_functions(p)]
+    assert inside == [], inside
+
+
+def test_the_top_import_check_finds_one_inside_a_function(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("def f():\n    import numpy\n    import ray\n")
+    assert imports_inside_functions(planted) == ["planted.py:2"]

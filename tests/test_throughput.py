@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lstm97 import bench
+from lstm97.__main__ import main
 from lstm97.sweep import job_path, run_sweep
 from lstm97.train import make_train, train_row, train_rows, trial_keys
 from tests.test_train import TINY, _numbers
@@ -110,15 +111,15 @@ def test_a_batch_with_a_job_held_elsewhere_trains_the_rest_as_a_smaller_pack(tmp
         assert _numbers(saved["trials"]) == _numbers(train_row(row, seed=0, trials=2))
 
 
-def test_bench_cli_json_and_bad_input():
-    run = lambda *args: subprocess.run([sys.executable, "-m", "lstm97", "bench", *args], capture_output=True,
-                                       text=True, timeout=300)
-    ok = run("exp4", "T=20", "--trials", "3", "--seconds", "0.2", "--chunk", "5", "--json")
+def test_bench_cli_json_and_bad_input(capsys):
+    ok = subprocess.run([sys.executable, "-m", "lstm97", "bench", "exp4", "T=20", "--trials", "3", "--seconds",
+                         "0.2", "--chunk", "5", "--json"], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
     result = json.loads(ok.stdout)
     assert result["trials"] == 3 and result["processes"] == 1 and result["trial_steps_per_s"] > 0
     for args, text in [(("exp9",), "unknown task"), (("exp4", "T=15"), "multiple of 10"),
                        (("exp4", "--trials", "0"), "positive integer"), (("exp4", "--seconds", "nan"), "positive"),
                        (("exp2c", "p=100", "q=100", "--engine", "lanes"), "lanes engine")]:
-        bad = run(*args)
-        assert bad.returncode == 2 and text in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+        code = main(["bench", *args])                  # the same parser in this process (bad input trains nothing)
+        err = capsys.readouterr().err
+        assert code == 2 and text in err and len(err.strip().splitlines()) == 1, err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from lstm97.tasks import exp1, exp2, exp3, exp4
 from lstm97.tasks.base import Sequence, TaskError, judge  # noqa: F401
 from lstm97.tasks.exp1 import Task1
 from lstm97.tasks.exp2 import Task2a, Task2b, Task2c
@@ -25,7 +26,6 @@ REGISTRY: dict[str, type] = {
 
 def describe_options() -> dict[str, str]:
     """Each task's options in the paper's letters, with their defaults and ranges (``--help``)."""
-    from lstm97.tasks import exp1, exp2, exp3, exp4
     t3, t4, pq = f"{exp3.T_MAX:,}", f"{exp4.T_MAX:,}", f"{exp2.PQ_MAX_2C:,}"
     return {
         "exp1": f"embedded Reber grammar; pair=0|1|2, or -1 for all three (default 0), seed=0..2^63-1 (of the "
