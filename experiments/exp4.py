@@ -6,6 +6,8 @@ correct (|error| < 0.04) and their mean absolute error below 0.01 (decision 12);
 A marked first pair is a reading (``marked_first``, decision 9).
 """
 
+from dataclasses import replace
+
 from lstm97 import plots
 from lstm97.config import Row
 from lstm97.criteria import Recent
@@ -22,7 +24,8 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     """Table 7's rows under ``reading`` (its exp-4 fields)."""
     reading = reading.applying_to("exp4")
     return tuple(Row("exp4", f"T={T}", "exp4", make_task("exp4", T=T, marked_first=reading["marked_first"]),
-                     lstm_45((-3.0, -6.0)), 0.5, TRIALS["exp4"], CAP_FACTOR[reading["cap"]] * ref.sequences,
+                     replace(lstm_45((-3.0, -6.0)), out_init=reading["out_init"]), 0.5, TRIALS["exp4"],
+                     CAP_FACTOR[reading["cap"]] * ref.sequences,
                      Recent(2000, fewer_wrong_than=1, mean_below=0.01), paper=ref, chunk=CHUNK[T],
                      test_sequences=TEST_SET, reading=reading, pilot=pilot)
                  for T, ref in TABLE7.items())
@@ -42,8 +45,13 @@ def _variants():
 
 ROWS = rows()
 VARIANTS = tuple(_variants())
-# the readings `python -m lstm97 readings "exp4 <row>"` tries on every row (lstm97/search.py)
-READINGS = (PAPER, Reading.of(marked_first="kept"), Reading.of(marked_first="zeroed_either"), Reading.of(cap="10x"))
+# the readings `python -m lstm97 readings "exp4 <row>"` tries on every row (lstm97/search.py): the output
+# layer's start × the marked first pair × the cap, 16 readings that train side by side in one program
+# (their nets differ in their initial weights, their tasks in one input value, their stop rules in the cap),
+# and the old pilot's marked-pair reading
+GRID = tuple(Reading.of(out_init=o, marked_first=m, cap=c) for o in ("uniform", "zero", "zero_bias", "small")
+             for m in ("zeroed", "kept") for c in ("3x", "10x"))
+READINGS = GRID + (Reading.of(marked_first="zeroed_either"),)
 
 EXPERIMENT = Experiment(
     name="exp4", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp4_figures,

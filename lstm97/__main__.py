@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 import experiments
-from lstm97 import bench, diagnostics, search
+from lstm97 import bench, diagnostics, engines, search
 from lstm97.cli import USAGE_ERROR, UsageError, build_parser, parse_options
 from lstm97.experiment import UnknownExperiment
 from lstm97.files import tables_folder
@@ -28,6 +28,8 @@ from lstm97.runs import write_report
 from lstm97.seeds import root_key
 from lstm97.sweep import SweepError, finished, run_sweep
 from lstm97.tasks import TaskError, make_task
+
+GRID_ROW = "exp4 T=100"       # make bench: a paper row's 16 readings trained in one program, and one at a time
 
 
 def cmd_sample(args) -> int:
@@ -163,7 +165,10 @@ def cmd_report(args) -> int:
 def cmd_bench(args) -> int:
     if args.task == "suite":
         check_writable(args.out)
-        bench.run_suite(args.out, seconds=args.seconds, command=" ".join(["python -m lstm97"] + args.argv))
+        grid = search.plan(GRID_ROW, experiments.registry())          # exp 4 T=100 under its readings' grid
+        rows = [r for r in grid.rows if engines.wide_key(r) == engines.wide_key(grid.rows[0])][:16]
+        bench.run_suite(args.out, seconds=args.seconds, command=" ".join(["python -m lstm97"] + args.argv),
+                        grid=(GRID_ROW, rows))
         return 0
     setting = bench.Setting(args.task, tuple(parse_options(args.options).items()), trials=args.trials,
                             seconds=args.seconds, chunk=args.chunk, engine=args.engine,

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import jax
@@ -86,13 +87,9 @@ def checksum(params) -> str:
     return f"{zlib.crc32(data):08x}"
 
 
-def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
-    """One process: compile, then chunks for about ``seconds`` (or exactly ``chunks`` after one warm-up
-    chunk); returns the measurements and the final trainer state."""
-    enable_compilation_cache()
-    row = bench_row(setting)
-    train = make_train(row)
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials), jnp.arange(setting.trials))
+def timed(train, state, seconds: float, chunks: int | None = None) -> tuple[Any, int, float, float]:
+    """Compile ``train.chunk``, run one warm-up chunk, then chunks for about ``seconds`` (or exactly
+    ``chunks``); returns the state, the timed chunks, their seconds and the compile's seconds."""
     start = time.perf_counter()
     chunk = jax.jit(train.chunk, donate_argnums=0).lower(state).compile()
     compile_s = time.perf_counter() - start
@@ -104,8 +101,18 @@ def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
         jax.block_until_ready(state.seqs)
         done += 1
         elapsed = time.perf_counter() - start
-        if (done >= chunks) if chunks is not None else (elapsed >= setting.seconds):
-            break
+        if (done >= chunks) if chunks is not None else (elapsed >= seconds):
+            return state, done, elapsed, compile_s
+
+
+def run_one(setting: Setting, chunks: int | None = None) -> tuple[dict, object]:
+    """One process: compile, then chunks for about ``seconds`` (or exactly ``chunks`` after one warm-up
+    chunk); returns the measurements and the final trainer state."""
+    enable_compilation_cache()
+    row = bench_row(setting)
+    train = make_train(row)
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, setting.trials), jnp.arange(setting.trials))
+    state, done, elapsed, compile_s = timed(train, state, setting.seconds, chunks)
     sequences = done * row.chunk * setting.trials
     length = mean_length(row.task)
     return {
@@ -198,8 +205,49 @@ def net_name(task: str, options: dict) -> str:
     return " ".join([task] + [f"{k}={v}" for k, v in sorted(options.items())])
 
 
-def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print) -> list[dict]:
-    """Every suite net under every configuration; writes ``bench.csv`` and ``README.md`` under ``out``."""
+def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[dict, dict]:
+    """A grid of readings of one paper row (``rows``: the row under each reading, ``engines.wide_key`` equal)
+    trained two ways, in one process each: all rows' trials side by side in one program (``make_train(members=
+    rows)``, as ``python -m lstm97 readings`` trains them), and one row's job at a time (as the search trained
+    before), each job for an equal share of ``seconds`` after its compile. Returns both measurements."""
+    enable_compilation_cache()
+    rows = [r.scaled(chunk=chunk, cap=NEVER) for r in rows]        # no trial stops while it is timed
+    length = mean_length(rows[0].task)
+
+    trials = rows[0].trials
+    train = make_train(rows[0], rate_in_state=True, members=tuple(rows))
+    keys = jnp.concatenate([trial_keys(r, 0, trials) for r in rows])
+    member = jnp.repeat(jnp.arange(len(rows), dtype=jnp.int32), trials)
+    rates = jnp.repeat(jnp.asarray([r.learning_rate for r in rows], jnp.float32), trials)
+    state = jax.jit(jax.vmap(train.init))(keys, jnp.tile(jnp.arange(trials), len(rows)), rates, member)
+    _, chunks, wide_s, wide_compile = timed(train, state, seconds)
+    alone_chunks, alone_s, alone_compile = 0, 0.0, 0.0
+    for row in rows:
+        train = make_train(row)
+        state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
+        _, n, elapsed, compile_s = timed(train, state, seconds / len(rows))
+        alone_chunks, alone_s, alone_compile = alone_chunks + n, alone_s + elapsed, alone_compile + compile_s
+
+    def result(sequences: int, elapsed: float, compile_s: float, width: int, how: str) -> dict:
+        return {"task": rows[0].task_name, "options": {"T": rows[0].task.T}, "engine": choose(rows[0]),
+                "updates": rows[0].updates, "weights": rows[0].weights, "trials": width, "chunk": chunk,
+                "processes": 1, "seconds": round(elapsed, 2), "compile_s": round(compile_s, 2),
+                "sequences_per_s": sequences / elapsed, "trial_steps_per_s": sequences * length / elapsed,
+                "padded_steps_per_s": sequences * rows[0].task.max_len / elapsed, "mean_length": round(length, 2),
+                "max_length": rows[0].task.max_len, "device": device_name(), "jax": jax.__version__, "how": how}
+
+    n = len(rows)
+    return (result(chunks * chunk * trials * n, wide_s, wide_compile, trials * n,
+                   f"{n} readings x {trials} trials in one program"),
+            result(alone_chunks * chunk * trials, alone_s, alone_compile, trials,
+                   f"the same {n} readings, one {trials}-trial job at a time"))
+
+
+def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print,
+              grid: tuple[str, list[Row]] | None = None) -> list[dict]:
+    """Every suite net under every configuration, and with ``grid`` (a paper row's name and its rows under
+    a grid of readings) the grid trained wide against one job at a time (``run_grid``); writes ``bench.csv``
+    and ``README.md`` under ``out``."""
 
     out = Path(out)
     rows = []
@@ -211,6 +259,13 @@ def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=p
             rows.append({"net": net_name(task, options), "config": config, **{k: v for k, v in result.items()
                                                                               if k != "options"}})
             progress(f"{rows[-1]['net']} | {config}: {result['trial_steps_per_s'] / 1e6:.2f}M trial-steps/s")
+    if grid is not None:
+        name, grid_rows = grid
+        for result in run_grid(grid_rows, seconds=seconds):
+            rows.append({"net": f"{name}, grid of {len(grid_rows)} readings", "config": result.pop("how"),
+                         **{k: v for k, v in result.items() if k != "options"}})
+            progress(f"{rows[-1]['net']} | {rows[-1]['config']}: {result['trial_steps_per_s'] / 1e6:.2f}M "
+                     f"trial-steps/s")
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".bench.csv.tmp"

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,6 +47,7 @@ SQUASH: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 
 RECURRENT_INIT = ("uniform", "gates_zero", "zero")
+OUT_INIT = ("uniform", "zero", "zero_bias", "small")
 HIDDEN_ORDER = ("previous", "in_place")
 
 
@@ -75,10 +76,17 @@ class LSTM1997:
                                              # "gates_zero" (from the gates: 0) or "zero" (a reading, exp 2c)
     hidden_order: str = "previous"           # what a cell's net input reads from the gates: their previous
                                              # step ("previous", spec §1.3) or this step ("in_place", a reading)
+    out_init: str = "uniform"                # the output units' weights and bias: "uniform" like every weight,
+                                             # "zero", "zero_bias" (the bias only) or "small" (U[-a/10, a/10])
+    # fields that only init_params reads: rows differing in them alone share one compiled program
+    INIT_ONLY: ClassVar[tuple[str, ...]] = ("init_scale", "in_gate_bias", "out_gate_bias", "recurrent_init",
+                                            "out_init")
 
     def __post_init__(self):
         if self.recurrent_init not in RECURRENT_INIT:
             raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INIT)}, got {self.recurrent_init!r}")
+        if self.out_init not in OUT_INIT:
+            raise ValueError(f"out_init must be one of {', '.join(OUT_INIT)}, got {self.out_init!r}")
         if self.hidden_order not in HIDDEN_ORDER:
             raise ValueError(f"hidden_order must be one of {', '.join(HIDDEN_ORDER)}, got {self.hidden_order!r}")
         if self.connectivity not in ("F", "B"):
@@ -91,7 +99,7 @@ class LSTM1997:
 
     def __repr__(self) -> str:
         """The fingerprint's: the defaults of later readings print as LSTM1997 did before they were fields."""
-        return legacy_repr(self, {"recurrent_init": "uniform", "hidden_order": "previous"})
+        return legacy_repr(self, {"recurrent_init": "uniform", "hidden_order": "previous", "out_init": "uniform"})
 
     @property
     def n_cells(self) -> int:
@@ -225,6 +233,10 @@ def lstm1997(arch: LSTM1997) -> Cell:
         if arch.n_recurrent and arch.recurrent_init != "uniform":     # same draws, then some set to 0
             first = 0 if arch.recurrent_init == "zero" else C           # sources: [cells, gates]
             params["w_hidden_h"] = params["w_hidden_h"].at[:, first:].set(0.0)
+        if arch.out_init != "uniform":                                  # same draws, then scaled
+            scale = {"zero": 0.0, "zero_bias": 1.0, "small": 0.1}[arch.out_init]
+            params["w_out_c"], params["w_out_x"] = params["w_out_c"] * scale, params["w_out_x"] * scale
+            params["b_out"] = params["b_out"] * (0.0 if arch.out_init == "zero_bias" else scale)
         return params
 
     def init_carry() -> Carry:

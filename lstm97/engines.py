@@ -5,12 +5,13 @@ forward-mode rule of ``rtrl.py``); ``lanes``: the paper's forward rule hand-writ
 trials as SIMD lanes (``lanes.py``). ``choose(row)`` picks one (a row's ``engine`` field asks for one, or
 ``auto``), ``make_learn`` builds its update, ``fingerprint`` names a row's job (the engine is part of what
 decides the numbers: float rounding differs between the engines), ``packable``/``pack_key`` say which rows
-train side by side in one batch.
+train side by side in one batch (``pack_key``: rows that differ in their rate; ``wide_key``: also in initial
+weights, task values and cap).
 """
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import partial
 
 import jax
@@ -20,6 +21,7 @@ import optax
 from lstm97 import lanes
 from lstm97.cells import Params
 from lstm97.config import Row
+from lstm97.readings import PAPER
 from lstm97.rtrl import make_forward_mode
 from lstm97.tasks.base import Sequence
 
@@ -78,6 +80,29 @@ def packable(row: Row) -> bool:
 def pack_key(row: Row) -> str:
     """Equal for rows that differ only in label, learning rate, paper reference and note."""
     return repr(replace(row, label="", learning_rate=1.0, paper=None, note="", rate_factor=1.0))
+
+
+WIDEST = 512        # trials in one CPU program at most (make bench: wider gains nothing per trial-step here)
+
+
+def wide_key(row: Row) -> str:
+    """Equal for rows that can train side by side in one program (``train.train_rows``), each trial with its
+    own row's keys, rate, initial weights, task values and cap as data: rows that differ only in those, in
+    label, paper reference, note and result columns. Their nets must differ only in fields that ``init_params``
+    alone reads (the architecture's ``INIT_ONLY``), their tasks only in values of one shape (same generator
+    type, sequence shapes, threshold, one variant); a criterion that checks test sets needs one task."""
+    arch, task = row.arch, row.task
+    init_only = getattr(type(arch), "INIT_ONLY", ())
+    net = (type(arch).__name__,) + tuple((f.name, getattr(arch, f.name)) for f in fields(arch)
+                                         if f.name not in init_only)
+    if row.criterion.checks or task.variants > 1:
+        shape = repr(task)
+    else:
+        sample = jax.eval_shape(task.sample, jax.random.PRNGKey(0))
+        shape = (type(task).__name__, task.threshold, repr(jax.tree.map(lambda a: (a.shape, str(a.dtype)), sample)))
+    rest = replace(row, label="", learning_rate=1.0, paper=None, note="", rate_factor=1.0, cap=1, reading=PAPER,
+                   pilot=False, paper_row="", variant="", arch=None, task=None)
+    return repr((rest, net, shape))
 
 
 def fingerprint(row: Row) -> str:

@@ -26,7 +26,8 @@ class Experiment:
     ``variants``: pilots (the same rows under other readings); ``quick_rows``: the rows ``--quick`` starts
     from (each then shrunk by ``shrink``, by default ``shrink_row``), ``None`` for ``rows``;
     ``build(reading, pilot)``: the table's rows under a reading (``python -m lstm97 readings``), with
-    ``readings`` the grid it tries; ``pack``: rows that differ only in their learning rate train in one batch;
+    ``readings`` the grid it tries; ``pack``: rows that differ only in their learning rate train in one batch (``"wide"``: rows that can
+    share one program, ``engines.wide_key``);
     ``scale(rows, streams, ticks, test_len)``: the rows at run's ``--streams``/``--ticks``/``--test-len``
     (``None``: the experiment takes none). ``tables`` (``report.Tables``) is the table builder the one report
     path uses (``None``: the paper's columns, ``report.PAPER``), which draws ``figures(trials, rows)`` (figures
@@ -41,7 +42,7 @@ class Experiment:
     build: Callable[[Reading, bool], tuple] | None = None
     readings: tuple[Reading, ...] = ()
     sequences: str = ""                 # summary.md: what "sequences" counts ({tests}: the test-set sizes)
-    pack: bool = False
+    pack: bool | str = False
     paper: bool = False
     tables: Any = None
     figures: Callable[[Any, tuple], dict] | None = None

@@ -65,6 +65,11 @@ FIELDS = {f.name: f for f in (
           "the hidden units' previous step; in_place: the cells read this step's gate activations, as a "
           "simulator that updates gates before cells would (evidence.md sec. 2: the embedded symbol >= 99 % right "
           "in 9 of 12 exp-1 probe nets)", ("exp1", "exp2c")),
+    Field("out_init", "uniform", ("uniform", "zero", "zero_bias", "small"), "inference",
+          "Table 11 / Sec. 5.4: every weight from U[-0.1, 0.1], the output unit's alike; evidence.md sec. 3 lists the "
+          "output-weight interval and the output bias's start as unsettled (exp-4 nets' outputs clip at 0.07 / 0.935 "
+          "and their errors are all extreme targets): zero (weights and bias to the output start at 0), zero_bias "
+          "(the bias only), small (U[-0.01, 0.01])", ("exp4",)),
     Field("cap", "3x", ("3x", "10x"), "inference",
           "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
           "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "

@@ -192,7 +192,8 @@ def search(job: Plan, out: Path, catalog: Catalog, seed: int = SEARCH_SEED, work
              "date": time.strftime("%Y-%m-%d")}
     add_to_index(out, entry)
     reused = finished(job.rows, out, seed, job.trials)
-    records = run_sweep(job.rows, out, seed=seed, trials=job.trials, workers=workers, show=show)
+    # a row's readings train side by side wherever they can share one program (engines.wide_key)
+    records = run_sweep(job.rows, out, seed=seed, trials=job.trials, workers=workers, show=show, pack="wide")
     add_to_index(out, entry)        # again: a search into the same folder meanwhile may have written it without
     write_tables(out, catalog, command)
     return Done(len(records) - reused, reused)

@@ -24,7 +24,7 @@ from typing import Iterable
 from tqdm import tqdm
 
 from lstm97 import files, store, trainers
-from lstm97.engines import pack_key, packable
+from lstm97.engines import WIDEST, pack_key, packable, wide_key
 from lstm97.provenance import code_provenance
 from lstm97.train import enable_compilation_cache
 from lstm97.trainers import Job
@@ -83,7 +83,7 @@ class Plan:
         where = f"job {first}" if len(rows) == 1 else f"jobs {first}-{last}"
         reading = "" if rows[0].reading.name == "paper" else f" [{rows[0].reading.name}]"
         return f"{where} of {self.total}: {rows[0].label}{reading}" + \
-            (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
+            (f" (+{len(rows) - 1} rows)" if len(rows) > 1 else "")
 
     def eta(self, steps_now: int) -> str:
         elapsed = time.perf_counter() - self.start
@@ -100,13 +100,13 @@ def run_job(row: Job, out: Path, seed: int, trials: int, position: int = 0, show
 
 
 def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int = 0, show: bool = True,
-             write: bool = True, pack: bool = False, plan: Plan | None = None) -> list[dict]:
+             write: bool = True, pack: bool | str = False, plan: Plan | None = None) -> list[dict]:
     """Train the jobs of ``rows``: one row alone (``train.train_row``), or with ``pack`` rows that differ only
     in their learning rate side by side in one batch (``train.train_rows``; the same numbers, about twice
     as fast for a 4-rate sweep). Each row gets its own job file; ``pack_size`` records how many shared the
     batch, whose wall time each file's ``wall_s`` gives."""
     trainer = trainers.of(rows[0])
-    desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rates)" if len(rows) > 1 else "")
+    desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rows)" if len(rows) > 1 else "")
     bar = tqdm(total=1, desc=desc[:60], unit=trainer.unit, unit_scale=True, position=position,
                leave=True, disable=not show, dynamic_ncols=True, mininterval=2.0)
     length = trainer.length(rows[0])
@@ -146,24 +146,33 @@ def write_job(path: Path, record: dict) -> None:
     files.write_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
-def batches(rows: list[Job], pack: bool) -> list[list[Job]]:
+def batches(rows: list[Job], pack: bool | str, trials: int | None = None) -> list[list[Job]]:
     """The order jobs run in, cheapest first so that a run cut short has finished as many rows as it could.
-    With ``pack``, rows that differ only in their learning rate (``engines.pack_key``) form one batch."""
+    With ``pack``, rows that differ only in their learning rate (``engines.pack_key``) form one batch; with
+    ``pack="wide"``, rows that can share one program (``engines.wide_key``: also their initial weights, task
+    values and caps), at most ``engines.WIDEST`` trials to a batch."""
     groups: dict[str, list[Job]] = {}
     for row in rows:
-        key = pack_key(row) if pack and packable(row) else f"alone {_key(row)}"
+        if pack and packable(row):
+            key = wide_key(row) if pack == "wide" else pack_key(row)
+        else:
+            key = f"alone {_key(row)}"
         groups.setdefault(key, []).append(row)
-    return sorted(groups.values(), key=lambda group: sum(map(estimated_cost, group)))
+    split = []
+    for group in groups.values():
+        size = max(1, WIDEST // (group[0].trials if trials is None else trials)) if pack == "wide" else len(group)
+        split += [group[i:i + size] for i in range(0, len(group), size)]
+    return sorted(split, key=lambda group: sum(map(estimated_cost, group)))
 
 
 def work(rows: list[Job], out: Path, seed: int, trials: int | None, position: int = 0,
-         show: bool = True, pack: bool = False, workers: int = 1) -> int:
+         show: bool = True, pack: bool | str = False, workers: int = 1) -> int:
     """Take every unfinished, unlocked job in turn (with ``pack``, every unfinished, unlocked job of a batch
     together); returns how many this worker trained."""
     enable_compilation_cache()
     code_provenance()                                  # pinned before the first job starts
     count = lambda row: row.trials if trials is None else trials
-    order = batches(rows, pack)
+    order = batches(rows, pack, trials)
     pending = sum(most_steps(row, count(row)) for row in rows if load_job(out, row, seed, count(row)) is None)
     plan = Plan(order, pending, workers)
     done = 0
@@ -195,10 +204,11 @@ def finished(rows: Iterable[Job], out: Path, seed: int, trials: int | None) -> i
 
 
 def run_sweep(rows: Iterable[Job], out: Path, seed: int = 0, trials: int | None = None, workers: int = 1,
-              show: bool = True, poll_s: float = 5.0, backend: str = "local", pack: bool = False) -> list[dict]:
+              show: bool = True, poll_s: float = 5.0, backend: str = "local", pack: bool | str = False) -> list[dict]:
     """Run every job (``workers`` processes, or Ray tasks with ``backend="ray"``), wait for jobs other runs
     hold (and take over those whose holder died: ``store.Lock``), return all records. ``pack``: rows that
-    differ only in their learning rate train in one batch (local backend only; Ray runs one task per job)."""
+    differ only in their learning rate train in one batch, ``"wide"``: rows that can share one program
+    (``batches``; local backend only; Ray runs one task per job)."""
     rows = [row for row in rows if row.run]
     workers = max(1, min(workers, len(rows)))
     if backend == "ray":

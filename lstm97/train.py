@@ -32,7 +32,7 @@ from lstm97 import checkpoint as checkpoint_file
 from lstm97.cells import Params
 from lstm97.config import Row
 from lstm97.criteria import test_errors
-from lstm97.engines import fingerprint, make_learn, pack_key, packable, sequence_loss
+from lstm97.engines import fingerprint, make_learn, packable, sequence_loss, wide_key
 from lstm97.registry import make_cell
 from lstm97.seeds import root_key
 from lstm97.stats import ERROR_BINS
@@ -50,6 +50,8 @@ class TrialState(NamedTuple):
     recent_error: jax.Array  # moving average (rate 1/100) of each sequence's largest judged error
     growth: Any = ()         # construction.GrowthState for rows built sequentially (exp 2a/2b option)
     variant: Any = 0         # the data variant of tasks with several (exp 1: trial i uses set pair i mod 3)
+    member: Any = ()         # in a wide program (``make_train(members=...)``), the trial's row: which net start,
+                             # task values and cap it has; () where every trial has the same
 
 
 class Train(NamedTuple):
@@ -80,19 +82,32 @@ def sgd_in_state() -> optax.GradientTransformation:
     return optax.GradientTransformation(lambda params: Rate(jnp.float32(jnp.nan)), update)
 
 
-def make_train(row: Row, rate_in_state: bool = False) -> Train:
+def make_train(row: Row, rate_in_state: bool = False, members: tuple[Row, ...] = ()) -> Train:
     """With ``rate_in_state`` each trial's learning rate is the third argument of ``init`` (see
-    ``sgd_in_state``), and ``row.learning_rate`` is not used."""
+    ``sgd_in_state``), and ``row.learning_rate`` is not used. ``members``: the rows of a wide program
+    (``engines.wide_key`` equal, ``row`` among them); each trial's row index is ``init``'s fourth argument,
+    and picks its net's start (``init_params``), its task's generator and its cap, each computed as that
+    row's alone would (``lax.switch``), so its numbers are those of its row trained alone."""
     cell = make_cell(row.arch)
     task, criterion = row.task, row.criterion
     optimiser = sgd_in_state() if rate_in_state else optax.sgd(row.learning_rate)
     learn = make_learn(row, cell, optimiser)
+    members = members or (row,)
+    starts, tasks = _distinct([m.arch for m in members]), _distinct([m.task for m in members])
+    caps = sorted({m.cap for m in members})
+    wide = max(len(starts), len(tasks), len(caps)) > 1
+    start_of = jnp.asarray([starts.index(m.arch) for m in members], jnp.int32)
+    task_of = jnp.asarray([tasks.index(m.task) for m in members], jnp.int32)
+    cap_of = jnp.asarray([m.cap for m in members], jnp.int32)
+    init_params = [make_cell(arch).init_params for arch in starts]
+    samplers = [t.sample for t in tasks]
 
     variants = task.variants
 
-    def init(key: jax.Array, index: jax.Array, rate: jax.Array | None = None) -> TrialState:
+    def init(key: jax.Array, index: jax.Array, rate: jax.Array | None = None, member: jax.Array = 0) -> TrialState:
         k_init, k_stream = jax.random.split(key)
-        params = cell.init_params(k_init)
+        params = (jax.lax.switch(start_of[member], init_params, k_init) if len(starts) > 1
+                  else cell.init_params(k_init))
         growth = ()
         if row.construction is not None:
             params, growth = row.construction.init(params)
@@ -100,11 +115,15 @@ def make_train(row: Row, rate_in_state: bool = False) -> Train:
         return TrialState(params=params, opt_state=opt_state, key=k_stream,
                           seqs=jnp.int32(0), crit=criterion.init(), done=jnp.bool_(False),
                           diverged=jnp.bool_(False), recent_error=jnp.float32(1.0), growth=growth,
-                          variant=(index % variants).astype(jnp.int32))
+                          variant=(index % variants).astype(jnp.int32),
+                          member=jnp.asarray(member, jnp.int32) if wide else ())
 
     def draw(state: TrialState) -> tuple[jax.Array, Sequence]:
         key, k_seq = jax.random.split(state.key)
-        return key, (task.sample_variant(k_seq, state.variant) if variants > 1 else task.sample(k_seq))
+        if variants > 1:
+            return key, task.sample_variant(k_seq, state.variant)
+        return key, (jax.lax.switch(task_of[state.member], samplers, k_seq) if len(tasks) > 1
+                     else task.sample(k_seq))
 
     def settle(state: TrialState, key, seq: Sequence, params, opt_state, loss, outputs) -> TrialState:
         """One trial's bookkeeping after its sequence: criterion, stop, divergence, frozen when done."""
@@ -119,12 +138,13 @@ def make_train(row: Row, rate_in_state: bool = False) -> Train:
             growth = keep(growth, state.growth)
         crit = keep(criterion.update(state.crit, seqs, correct, error), state.crit)
         diverged = state.diverged | (active & ~jnp.isfinite(loss))
-        done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, row.cap)
+        cap = cap_of[state.member] if len(caps) > 1 else row.cap
+        done = state.done | diverged | (crit.success_at >= 0) | criterion.failed(crit, seqs, cap)
         recent = jnp.where(active, state.recent_error + 0.01 * (worst - state.recent_error),
                            state.recent_error)
         return TrialState(params=keep(params, state.params), opt_state=keep(opt_state, state.opt_state),
                           key=key, seqs=seqs, crit=crit, done=done, diverged=diverged,
-                          recent_error=recent, growth=growth, variant=state.variant)
+                          recent_error=recent, growth=growth, variant=state.variant, member=state.member)
 
     def present(state: TrialState, _) -> tuple[TrialState, None]:
         keys, seqs = jax.vmap(draw)(state)
@@ -144,6 +164,11 @@ def make_train(row: Row, rate_in_state: bool = False) -> Train:
         return jax.vmap(check)(state) if criterion.checks else state
 
     return Train(init, chunk)
+
+
+def _distinct(values: list) -> list:
+    """``values`` without repeats, in first-seen order."""
+    return [v for i, v in enumerate(values) if v not in values[:i]]
 
 
 def batch_outputs(cell, params: Params) -> Callable[[Sequence], jax.Array]:
@@ -241,16 +266,19 @@ def train_rows(rows: list[Row], seed: int = 0, trials: int | None = None,
                progress: Callable[[int, int], None] | None = None,
                checkpoint: Path | None = None, checkpoint_s: float = 120.0,
                shard: bool | None = None) -> list[list[dict]]:
-    """``train_row`` for rows that differ only in their learning rate (``pack_key``), all in one batch: the
-    trials of every row side by side, each with its row's keys and its row's rate (``sgd_in_state``). A
-    batch of 40 trials costs about as much per sequence as one of 10 on this machine (make bench: exp4 T=100,
-    one core, 6.83M against 3.21M trial-steps/s), so a 4-rate sweep runs about twice as fast. Each trial's
-    numbers depend only on its key and rate, so they equal those of ``train_row`` on its row (tested).
-    Returns each row's trial dicts, in the order of ``rows``."""
-    if not rows or any(not packable(r) or pack_key(r) != pack_key(rows[0]) for r in rows):
-        raise ValueError("train_rows takes scan-engine rows that differ only in their learning rate")
+    """``train_row`` for rows that can share one program (``engines.wide_key``: rows that differ in their
+    learning rate, their nets' initial weights, their tasks' values and their caps), all in one batch: the
+    trials of every row side by side, each with its row's keys, its row's rate (``sgd_in_state``) and, where
+    rows differ in more, its row's start, task and cap (``make_train(members=...)``). A batch of 40 trials
+    costs about as much per sequence as one of 10 on this machine (make bench: exp4 T=100, one core, 6.83M
+    against 3.21M trial-steps/s), so a 4-rate sweep runs about twice as fast. Each trial's numbers depend
+    only on its key and its row, so they equal those of ``train_row`` on its row (tested). Returns each
+    row's trial dicts, in the order of ``rows``."""
+    if not rows or any(not packable(r) or wide_key(r) != wide_key(rows[0]) for r in rows):
+        raise ValueError("train_rows takes scan-engine rows that differ only in their learning rate, initial "
+                         "weights, task values or cap (engines.wide_key)")
     trials = rows[0].trials if trials is None else trials
-    train = make_train(rows[0], rate_in_state=True)
+    train = make_train(rows[0], rate_in_state=True, members=tuple(rows))
     return _train(rows, train, [r.learning_rate for r in rows], seed, trials, progress, checkpoint,
                   checkpoint_s, shard)
 
@@ -266,7 +294,8 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         state = jax.jit(jax.vmap(train.init))(keys[lane], index[lane])
     else:
         lane_rates = jnp.repeat(jnp.asarray(rates, jnp.float32), trials)
-        state = jax.jit(jax.vmap(train.init))(keys[lane], index[lane], lane_rates[lane])
+        member = jnp.repeat(jnp.arange(len(rows), dtype=jnp.int32), trials)
+        state = jax.jit(jax.vmap(train.init))(keys[lane], index[lane], lane_rates[lane], member[lane])
     finished_at = np.full(real, np.nan)
     tag = np.array(("rates in state|" if rates is not None else "")
                    + "|".join(f"{fingerprint(r)}/{seed}/{trials}" for r in rows))
@@ -282,7 +311,7 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
         state = jax.device_put(state, sharding)
     start = time.perf_counter() - elapsed
     chunk = jax.jit(train.chunk, donate_argnums=0)
-    budget = real * row.criterion.most_sequences(row.cap)
+    budget = trials * sum(r.criterion.most_sequences(r.cap) for r in rows)
     saved = time.perf_counter()
     while not np.asarray(state.done)[:real].all():
         state = chunk(state)
@@ -302,12 +331,19 @@ def _train(rows: list[Row], train: Train, rates: list[float] | None, seed: int, 
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     state = jax.tree.map(lambda leaf: np.asarray(leaf)[:real], state)
-    tests = final_test(row, state._replace(key=test_keys), row.test_sequences) if row.test_sequences else {}
+    state = state._replace(key=test_keys)
+    tests = {}
+    for task in _distinct([r.task for r in rows]) if row.test_sequences else ():   # one test per task
+        group = [i for i, r in enumerate(rows) if r.task == task]
+        lanes_of = np.concatenate([np.arange(i * trials, (i + 1) * trials) for i in group])
+        result = final_test(rows[group[0]], jax.tree.map(lambda leaf: leaf[lanes_of], state), row.test_sequences)
+        for at, i in enumerate(group):
+            tests[i] = {k: v[at * trials:(at + 1) * trials] for k, v in result.items()}
     out = []
     for i, r in enumerate(rows):
         part = slice(i * trials, (i + 1) * trials)
         out.append(trial_rows(r, seed, jax.tree.map(lambda leaf: leaf[part], state), finished_at[part],
-                              {k: v[part] for k, v in tests.items()}))
+                              tests.get(i, {})))
     return out
 
 

@@ -39,7 +39,7 @@ class Trainer(NamedTuple):
 
 
 def _train_table_rows(rows: list[Row], pack: bool, **options) -> list[list[dict]]:
-    """One row (``train.train_row``), or with ``pack`` rows that differ only in their learning rate side by
+    """One row (``train.train_row``), or with ``pack`` rows that share one program (``engines.wide_key``) side by
     side in one batch (``train.train_rows``)."""
     return train.train_rows(rows, **options) if pack else [train.train_row(rows[0], **options)]
 

@@ -138,7 +138,7 @@ def test_progress_names_the_job_k_of_n_and_a_run_estimate():
     rows = [ROW.scaled(label=f"r{i}") for i in range(5)]
     plan = Plan([[rows[0]], rows[1:4], [rows[4]]], pending_steps=1000, workers=1)
     assert plan.name([rows[0]]) == "job 1 of 5: r0"
-    assert plan.name(rows[1:4]) == "jobs 2-4 of 5: r1 (+2 rates)"
+    assert plan.name(rows[1:4]) == "jobs 2-4 of 5: r1 (+2 rows)"
     assert plan.eta(0) == "run: measuring"
     plan.start -= 10                                         # 10 s in, 100 of 1,000 steps done: 90 s left
     assert plan.eta(100) == "run ≤ 1m30s left"

@@ -58,8 +58,8 @@ def test_rates_packed_in_one_batch_give_each_rows_own_numbers():
     assert len({t["test_mean_error"] for p in packed for t in p}) == 9
     ends = [max(t["presented"] for t in p) for p in packed]
     assert len(set(ends)) > 1           # the rows end at different chunks: their test keys are taken apart
-    with pytest.raises(ValueError, match="differ only in their learning rate"):
-        train_rows([RATES[0], RATES[1].scaled(cap=999)])
+    with pytest.raises(ValueError, match="differ only in their learning rate, initial"):
+        train_rows([RATES[0], RATES[1].scaled(chunk=125)])       # chunks decide when criteria look
 
 
 def test_a_packed_batch_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path):
