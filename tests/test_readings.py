@@ -141,3 +141,31 @@ def test_recurrent_init_zeroes_only_the_named_hidden_weights_and_keeps_every_oth
     paper = {r.label: r for r in get("exp2").rows_under(PAPER)}["2c q=100 p=100"]
     assert zeroed.arch.recurrent_init == "zero" and paper.arch.recurrent_init == "uniform"
     assert fingerprint(zeroed) != fingerprint(paper) and zeroed.reading.name == "recurrent_init=zero"
+
+
+def test_out_init_sets_only_the_output_units_start_and_the_paper_rows_keep_their_jobs():
+    """Table 11 draws every exp-4 weight from U[-0.1, 0.1], the output unit's alike (93 weights); the out_init
+    reading (evidence.md sec. 3) scales the output unit's weights and bias at the start: zero (both 0),
+    zero_bias (the bias 0), small (U[-0.01, 0.01], the same draws / 10); every other weight as drawn."""
+    from dataclasses import replace
+    from lstm97.cells import lstm1997
+    from lstm97.nets import lstm_45
+    key, arch = jax.random.PRNGKey(5), lstm_45((-3.0, -6.0))
+    base = lstm1997(arch).init_params(key)
+    start = {o: lstm1997(replace(arch, out_init=o)).init_params(key) for o in ("zero", "zero_bias", "small")}
+    assert float(jnp.abs(base["w_out_c"]).max()) <= 0.1 and float(jnp.abs(base["b_out"]).min()) > 0
+    assert not np.any(start["zero"]["w_out_c"]) and not np.any(start["zero"]["b_out"])
+    np.testing.assert_array_equal(start["zero_bias"]["w_out_c"], base["w_out_c"])
+    assert not np.any(start["zero_bias"]["b_out"])
+    np.testing.assert_allclose(start["small"]["w_out_c"], base["w_out_c"] / 10, rtol=1e-6)
+    np.testing.assert_allclose(start["small"]["b_out"], base["b_out"] / 10, rtol=1e-6)
+    for params in start.values():
+        for name in ("w_hidden_x", "w_hidden_h", "b_hidden"):
+            np.testing.assert_array_equal(params[name], base[name])
+    rows = {r.reading.name: r for r in get("exp4").rows_under(Reading.of(out_init="zero")) + get("exp4").rows_under(PAPER)
+            if r.label == "T=100"}
+    assert rows["out_init=zero"].arch.out_init == "zero" and rows["paper"].arch.out_init == "uniform"
+    assert "out_init" not in repr(rows["paper"].arch)                 # the committed paper jobs keep their files
+    assert fingerprint(rows["out_init=zero"]) != fingerprint(rows["paper"])
+    with pytest.raises(ValueError, match="out_init must be one of"):
+        replace(arch, out_init="wide")
