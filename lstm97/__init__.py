@@ -1,20 +1,9 @@
 """lstm97: Hochreiter & Schmidhuber (1997), Long Short-Term Memory, reproduced in JAX.
 
 The public API: sample a task, take (and shrink) a row of an experiment's table, train it, summarise it
-(the README's "Python API" example, about 15 s on one core). The experiments are records in the
-``experiments`` package beside this one (``experiments.rows_of``, ``experiments.get``)::
-
-    import jax
-    import pandas as pd
-    import experiments
-    import lstm97
-
-    task = lstm97.make_task("exp4", T=100)               # the adding problem, minimal time lag 100
-    seq = task.sample(jax.random.PRNGKey(0))              # one sequence (x, target, mask, length)
-    row = lstm97.quick(experiments.rows_of("exp4")[0])         # Table 7's T=100 row at --quick budgets
-    trials = lstm97.train_row(row, seed=0, trials=2)      # one dict per trial
-    print([(t["success"], t["sequences"]) for t in trials])
-    print(lstm97.summarise(pd.DataFrame(trials), (row,), quick=True).iloc[0].to_dict())
+(the README's "Python API" example, about 15 s on one core, runs all four on Table 7's first row). The
+experiments' rows come from the ``experiments`` package beside this one, which a user's script imports;
+this package never does (data flows one way: rows are passed in).
 
 Names are imported on first use (module ``__getattr__``), so ``import lstm97`` alone does not load jax.
 """

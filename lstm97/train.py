@@ -94,7 +94,7 @@ def make_train(row: Row, rate_in_state: bool = False, members: tuple[Row, ...] =
     learn = make_learn(row, cell, optimiser)
     members = members or (row,)
     starts, tasks = _distinct([m.arch for m in members]), _distinct([m.task for m in members])
-    caps = sorted({m.cap for m in members})
+    caps = {m.cap for m in members}
     wide = max(len(starts), len(tasks), len(caps)) > 1
     start_of = jnp.asarray([starts.index(m.arch) for m in members], jnp.int32)
     task_of = jnp.asarray([tasks.index(m.task) for m in members], jnp.int32)
