@@ -1,8 +1,8 @@
 """Experiment 3 (Sec. 5.3): noise and signal on the same channel, Tables 4 (3a), 5 (3b) and 6 (3c).
 
 The paper's net (3 blocks of size 1, 102 weights), 10 trials per row. ST1 and ST2 are checked on a set of 256
-sequences every 1 % of the paper's mean (decision 14); the set is a reading (``st_test_set``): drawn once per
-trial (the default) or fresh at every check. The trial stops at ST2 (3c: its single rule), then its net meets
+sequences every 1 % of the paper's mean (decision 14; the interval is the reading ``st_check``: 1/100, 1/20 or
+1/10 of it); the set is a reading (``st_test_set``): drawn once per trial (the default) or fresh at every check. The trial stops at ST2 (3c: its single rule), then its net meets
 2,560 fresh test sequences (decision 15).
 """
 
@@ -19,6 +19,7 @@ RULES = {"3a": dict(max_wrong=0, mean_below=0.01),       # ST1: none wrong; ST2:
          "3b": dict(max_wrong=5, mean_below=0.04),       # ST1: fewer than 6 wrong; ST2: < 0.04
          "3c": dict(max_wrong=0, mean_below=0.015)}      # none wrong (|y − mean| ≤ 0.1), diff < 0.015
 RATES = {"3a": 1.0, "3b": 1.0, "3c": 0.1}
+CHECKS = {"1/100": 100, "1/20": 20, "1/10": 10}      # the st_check field: checks per paper mean
 
 
 def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
@@ -26,7 +27,7 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     reading = reading.applying_to("exp3")
     made = []
     for (task, T, N), ref in TABLE456.items():
-        check = max(10, ref.sequences // 100 // 10 * 10)
+        check = max(10, ref.sequences // CHECKS[reading["st_check"]] // 10 * 10)
         made.append(Row("exp3", f"{task} T={T} N={N}", f"exp{task}", make_task(f"exp{task}", T=T, N=N), lstm_3(),
                         RATES[task], TRIALS["exp3"], CAP_FACTOR[reading["cap"]] * ref.sequences,
                         TestSet(256, **RULES[task], test_set=reading["st_test_set"]), paper=ref, chunk=check,
@@ -38,7 +39,9 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
 ROWS = rows()
 VARIANTS = rows(BEFORE, pilot=True)      # every row under the old D14: a fresh set at every check
 # the readings `python -m lstm97 readings "exp3 <row>"` tries on every row (lstm97/search.py)
-READINGS = (PAPER, Reading.of(st_test_set="fresh"), Reading.of(cap="10x"))
+READINGS = (PAPER, Reading.of(st_test_set="fresh"), Reading.of(cap="10x"),
+            *(Reading.of(st_check=every, st_test_set=test_set) for every in ("1/20", "1/10")
+              for test_set in ("fixed", "fresh")))
 
 EXPERIMENT = Experiment(
     name="exp3", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp3_figures,

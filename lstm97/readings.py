@@ -78,6 +78,11 @@ FIELDS = {f.name: f for f in (
     Field("st_test_set", "fixed", ("fixed", "fresh"), "text",
           "D14 (revised), Sec. 5.3: 'none of 256 sequences from a randomly chosen test set': one set per trial, "
           "drawn once; fresh: a new set at every check", ("exp3",)),
+    Field("st_check", "1/100", ("1/100", "1/20", "1/10"), "inference",
+          "D14: ST1/ST2 are checked every 1/100 of the paper's mean sequences for the row; the paper gives no "
+          "interval (the authors' lstm.c tests 'after ? epochs', a set interval), and evidence.md sec. 3 lists "
+          "1/20 and 1/10 as candidates: a net that could pass is checked less often, so it stops later",
+          ("exp3",)),
 )}
 
 

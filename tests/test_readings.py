@@ -2,6 +2,7 @@
 revised defaults (decisions 4, 9, 13, 14) as the paper's rows and the old readings as pilots beside them, so
 every committed result still loads."""
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jax
@@ -169,3 +170,19 @@ def test_out_init_sets_only_the_output_units_start_and_the_paper_rows_keep_their
     assert fingerprint(rows["out_init=zero"]) != fingerprint(rows["paper"])
     with pytest.raises(ValueError, match="out_init must be one of"):
         replace(arch, out_init="wide")
+
+
+def test_st_check_sets_only_how_often_exp3s_test_set_is_checked():
+    """Decision 14 checks ST1/ST2 every 1/100 of the paper's mean (Table 4: 3a T=100 N=3, 39,850 -> every 390
+    sequences); st_check=1/20 and 1/10 check 5x and 10x less often. Nothing else in the row changes, and the
+    paper rows keep their committed jobs (3b T=1000 N=1's checkpoint is f3f75514)."""
+    paper = {r.label: r for r in get("exp3").rows_under(PAPER)}
+    for every, per_mean in (("1/20", 20), ("1/10", 10)):
+        for label, row in {r.label: r for r in get("exp3").rows_under(Reading.of(st_check=every))}.items():
+            assert row.chunk == row.paper.sequences // per_mean // 10 * 10
+            assert replace(row, chunk=paper[label].chunk, note="", reading=PAPER) == replace(paper[label], note="")
+            assert fingerprint(row) != fingerprint(paper[label])
+    assert paper["3a T=100 N=3"].chunk == 390 and paper["3c T=100 N=1"].chunk == 5650
+    assert fingerprint(paper["3b T=1000 N=1"]) == "f3f75514"
+    with pytest.raises(ReadingError, match="st_check must be one of"):
+        Reading.of(st_check="1/2")
