@@ -93,6 +93,68 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
     return "\n".join(out) + "\n"
 
 
+# where docs/deviations.md diagnoses each experiment's rows that do not reproduce (the mechanisms measured, the
+# readings tried), from an experiment page
+DIAGNOSIS = {"exp2": "../../docs/deviations.md#what-we-tried-where-exp-2-does-not-reproduce"}
+DIAGNOSIS_ELSE = "../../docs/deviations.md#what-we-tried-where-exps-1-3-6-do-not-reproduce"
+
+
+def where_they_fail(summary: pd.DataFrame, trials: pd.DataFrame, experiment: str, searched: dict | None = None,
+                    tests: str = f"{TEST_SET:,}") -> str:
+    """A page's section on its paper rows that do not reproduce, read from the trial rows: how many trials
+    stopped at the cap or diverged, their running training error at the end and (exps 3-6) their final nets'
+    test errors beside the successful trials', and how far the successful trials' mean lies from the paper's;
+    then the readings ``python -m lstm97 readings`` tried on the row (``searched``: ``_searched``; ``None``: not
+    said, as on another seed's page)."""
+    pilots = summary["pilot"].astype(str) == "True"
+    failing = summary[~pilots & (summary["trials"] > 0) & ~summary["verdict"].isin(["reproduced", QUICK_VERDICT])]
+    if failing.empty:
+        return ""
+    own = trials[trials["pilot"].astype(str) != "True"] if "pilot" in trials else trials
+    out = ["", "## Where the rows that do not reproduce fail", "",
+           "From the trial rows above (the default readings, this seed). Failed: trials stopped at the cap or "
+           "diverged; error: the running training error the stopping rule reads, at the end (median, range)"
+           + (f"; wrong: the final net's errors on {tests} fresh sequences (median, range)"
+              if "test_wrong" in own and own["test_wrong"].notna().any() else "")
+           + f". The mechanisms measured and the readings tried: [docs/deviations.md]"
+           f"({DIAGNOSIS.get(experiment, DIAGNOSIS_ELSE)}).", ""]
+
+    def spread(values: pd.Series, digits: int) -> str:
+        values = pd.to_numeric(values, errors="coerce").dropna()
+        if values.empty:
+            return "–"
+        return f"{_num(values.median(), digits)} ({_num(values.min(), digits)}–{_num(values.max(), digits)})"
+
+    for r in failing.itertuples():
+        mine = own[(own["row"] == r.row) & (own["reading"] == r.reading)]
+        ok, failed = mine[mine["success"].astype(str) == "True"], mine[mine["success"].astype(str) != "True"]
+        parts = []
+        if len(failed):
+            reasons = failed["reason"].value_counts()
+            parts.append(f"{len(failed)} of {len(mine)} failed ("
+                         + ", ".join(f"{n} {'at the cap of ' + format(int(r.cap), ',') if why == 'cap' else why}"
+                                     for why, n in reasons.items()) + ")")
+            compare = [("error", "final_error", 4)]
+            if "test_wrong" in mine and mine["test_wrong"].notna().any():
+                compare.append(("wrong", "test_wrong", 0))
+            for name, column, digits in compare:
+                text = f"{name} {spread(failed[column], digits)}"
+                if len(ok):
+                    text += f" (successful trials: {spread(ok[column], digits)})"
+                parts.append(text)
+        if r.successes and not pd.isna(r.paper_sequences) and r.paper_sequences:
+            ratio = r.mean_sequences / r.paper_sequences
+            if not 0.5 <= ratio <= 2:
+                parts.append(f"the successful trials' mean is ×{ratio:.3f} the paper's "
+                             f"({'faster' if ratio < 1 else 'slower'}; median {_num(r.median_sequences)})")
+        if searched is not None:
+            found = searched.get((experiment, r.row))
+            parts.append(f"searched: {found.replace('](readings/', '](../readings/')}" if found
+                         else "no reading searched yet")
+        out.append(f"- **{r.row}** ({r.verdict}): " + "; ".join(parts) + ".")
+    return "\n".join(out) + "\n"
+
+
 def _true(value) -> bool:
     return str(value) == "True"
 
@@ -108,8 +170,10 @@ def write_tables(experiment: Experiment, folder: Path, trials: pd.DataFrame, row
     summary = summarise(trials, rows, quick=bool(meta.get("quick")))
     tests = sizes_tested(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-    write_atomic(folder / "summary.md", markdown(summary, experiment.title, {"experiment": experiment.name, **meta},
-                                                 tests, experiment.sequences))
+    page = markdown(summary, experiment.title, {"experiment": experiment.name, **meta}, tests, experiment.sequences)
+    searched = _searched(folder.parent) if folder.name == experiment.name else None     # seed 0's page
+    page += where_they_fail(summary, trials, experiment.name, searched, sizes_text(tests))
+    write_atomic(folder / "summary.md", page)
     if experiment.pages is not None:
         experiment.pages(folder, summary, trials, rows, meta, tests)
     return summary

@@ -202,3 +202,26 @@ def test_comparison_rows_carry_their_grouping_as_columns_and_old_files_get_them_
     assert {"full gradient", "no input-gate bias", "forget bias 5"} <= set(derived["variant"])
     paper = pd.DataFrame({"experiment": ["exp4"], "row": ["T=100"]})
     assert with_columns(paper).iloc[0][["paper_row", "rate_factor", "variant"]].tolist() == ["exp4 T=100", 1.0, ""]
+
+
+def test_a_page_says_where_its_failing_rows_fail_from_the_trial_rows():
+    """Exp 3b T=100 N=1 (Table 5: 78,430 sequences, read as 100 %): a trial at the cap fails the row, and the
+    page's section gives its final errors beside the successful trials'; 3a rows that reproduce are not in it."""
+    from experiments.exp3 import ROWS as EXP3
+    from lstm97.report import where_they_fail
+    rows = tuple(r for r in EXP3 if r.label in ("3a T=100 N=3", "3b T=100 N=1"))
+    trials = _fake_trials(rows)
+    trials.loc[trials["row"] == "3a T=100 N=3", ["success", "sequences", "reason"]] = [True, 30_000, "success"]
+    trials.loc[(trials["row"] == "3b T=100 N=1") & (trials["trial"] == 2), "test_wrong"] = 2560
+    trials.loc[(trials["row"] == "3b T=100 N=1") & (trials["success"]), "sequences"] = 80_000
+    summary = summarise(trials, rows)
+    assert list(summary["verdict"]) == ["reproduced", "partly"]      # 2/3: 100 % lies outside [9.4, 99.2]
+    page = where_they_fail(summary, trials, "exp3", {("exp3", "3b T=100 N=1"): "seed 1: 3 readings; best x 1/1 "
+                                                                            "([readings](readings/summary.md))"})
+    lines = [line for line in page.splitlines() if line.startswith("- ")]
+    assert len(lines) == 1 and lines[0].startswith("- **3b T=100 N=1** (partly): 1 of 3 failed "
+                                                   "(1 at the cap of 235,290)")
+    assert "wrong 2,560 (2,560–2,560) (successful trials: 0 (0–1))" in lines[0]
+    assert "[readings](../readings/summary.md)" in lines[0] and "mean is ×" not in lines[0]
+    assert where_they_fail(summary.iloc[:1], trials, "exp3") == ""
+    assert "searched" not in where_they_fail(summary, trials, "exp3", None)
