@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from lstm97 import paper
+from lstm97 import lanes, paper
 from lstm97.config import Row
 from lstm97.criteria import Streak
 from lstm97.engines import choose
@@ -207,20 +207,27 @@ def net_name(task: str, options: dict) -> str:
 
 def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[dict, dict]:
     """A grid of readings of one paper row (``rows``: the row under each reading, ``engines.wide_key`` equal)
-    trained two ways, in one process each: all rows' trials side by side in one program (``make_train(members=
-    rows)``, as ``python -m lstm97 readings`` trains them), and one row's job at a time (as the search trained
-    before), each job for an equal share of ``seconds`` after its compile. Returns both measurements."""
+    trained three ways, in one process each: all rows' trials side by side in one program (``make_train(members=
+    rows)``, as ``python -m lstm97 readings`` trains them), the same on the lanes engine (rows declaring
+    ``engine="lanes"``, where it covers the net), and one row's job at a time (as the search trained before),
+    each job for an equal share of ``seconds`` after its compile. Returns the measurements, wide first."""
     enable_compilation_cache()
     rows = [r.scaled(chunk=chunk, cap=NEVER) for r in rows]        # no trial stops while it is timed
     length = mean_length(rows[0].task)
 
     trials = rows[0].trials
-    train = make_train(rows[0], rate_in_state=True, members=tuple(rows))
     keys = jnp.concatenate([trial_keys(r, 0, trials) for r in rows])
     member = jnp.repeat(jnp.arange(len(rows), dtype=jnp.int32), trials)
     rates = jnp.repeat(jnp.asarray([r.learning_rate for r in rows], jnp.float32), trials)
-    state = jax.jit(jax.vmap(train.init))(keys, jnp.tile(jnp.arange(trials), len(rows)), rates, member)
-    _, chunks, wide_s, wide_compile = timed(train, state, seconds)
+
+    def wide(members: list[Row]) -> tuple[int, float, float]:
+        train = make_train(members[0], rate_in_state=True, members=tuple(members))
+        state = jax.jit(jax.vmap(train.init))(keys, jnp.tile(jnp.arange(trials), len(rows)), rates, member)
+        return timed(train, state, seconds)[1:]
+
+    chunks, wide_s, wide_compile = wide(rows)
+    on_lanes = [replace(r, engine="lanes") for r in rows] if lanes.supports(rows[0].arch) else []
+    lanes_run = wide(on_lanes) if on_lanes else None
     alone_chunks, alone_s, alone_compile = 0, 0.0, 0.0
     for row in rows:
         train = make_train(row)
@@ -228,8 +235,8 @@ def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[d
         _, n, elapsed, compile_s = timed(train, state, seconds / len(rows))
         alone_chunks, alone_s, alone_compile = alone_chunks + n, alone_s + elapsed, alone_compile + compile_s
 
-    def result(sequences: int, elapsed: float, compile_s: float, width: int, how: str) -> dict:
-        return {"task": rows[0].task_name, "options": {"T": rows[0].task.T}, "engine": choose(rows[0]),
+    def result(sequences: int, elapsed: float, compile_s: float, width: int, how: str, engine: str = "") -> dict:
+        return {"task": rows[0].task_name, "options": {"T": rows[0].task.T}, "engine": engine or choose(rows[0]),
                 "updates": rows[0].updates, "weights": rows[0].weights, "trials": width, "chunk": chunk,
                 "processes": 1, "seconds": round(elapsed, 2), "compile_s": round(compile_s, 2),
                 "sequences_per_s": sequences / elapsed, "trial_steps_per_s": sequences * length / elapsed,
@@ -237,10 +244,13 @@ def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[d
                 "max_length": rows[0].task.max_len, "device": device_name(), "jax": jax.__version__, "how": how}
 
     n = len(rows)
-    return (result(chunks * chunk * trials * n, wide_s, wide_compile, trials * n,
-                   f"{n} readings x {trials} trials in one program"),
-            result(alone_chunks * chunk * trials, alone_s, alone_compile, trials,
-                   f"the same {n} readings, one {trials}-trial job at a time"))
+    made = [result(chunks * chunk * trials * n, wide_s, wide_compile, trials * n,
+                   f"{n} readings x {trials} trials in one program")]
+    if lanes_run is not None:
+        made.append(result(lanes_run[0] * chunk * trials * n, lanes_run[1], lanes_run[2], trials * n,
+                           f"{n} readings x {trials} trials in one program, lanes engine", "lanes"))
+    return tuple(made) + (result(alone_chunks * chunk * trials, alone_s, alone_compile, trials,
+                                 f"the same {n} readings, one {trials}-trial job at a time"),)
 
 
 def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print,

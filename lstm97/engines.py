@@ -72,9 +72,10 @@ def make_learn(row: Row, cell, optimiser):
 
 
 def packable(row: Row) -> bool:
-    """Rows that can share a batch with rows differing only in their learning rate: the scan engine with
-    one update per sequence (the lanes engine and the forward-mode rule take a stateless optimiser)."""
-    return choose(row) == "scan" and row.updates == "sequence" and row.construction is None
+    """Rows that can share a batch with rows differing only in their learning rate: one update per sequence
+    on the scan engine or the lanes engine (there each trial's rate, ``train.sgd_in_state``'s state, meets
+    its lane's gradients), and no network construction."""
+    return choose(row) in ("scan", "lanes") and row.updates == "sequence" and row.construction is None
 
 
 def pack_key(row: Row) -> str:

@@ -77,7 +77,9 @@ def sgd_in_state() -> optax.GradientTransformation:
     (−rate) × gradient, the same float operations, so the numbers equal ``optax.sgd(rate)``'s (tested)."""
     def update(grads, state: Rate, params=None):
         del params
-        return jax.tree.map(lambda g: -state.rate * g, grads), state
+        # one rate per trial: a scalar under vmap, or (trials,) against the lanes engine's trailing trial axis
+        return jax.tree.map(lambda g: -jnp.reshape(state.rate, (1,) * (g.ndim - state.rate.ndim) + state.rate.shape)
+                            * g, grads), state
 
     return optax.GradientTransformation(lambda params: Rate(jnp.float32(jnp.nan)), update)
 
@@ -275,8 +277,8 @@ def train_rows(rows: list[Row], seed: int = 0, trials: int | None = None,
     only on its key and its row, so they equal those of ``train_row`` on its row (tested). Returns each
     row's trial dicts, in the order of ``rows``."""
     if not rows or any(not packable(r) or wide_key(r) != wide_key(rows[0]) for r in rows):
-        raise ValueError("train_rows takes scan-engine rows that differ only in their learning rate, initial "
-                         "weights, task values or cap (engines.wide_key)")
+        raise ValueError("train_rows takes rows with per-sequence updates that differ only in their learning "
+                         "rate, initial weights, task values or cap (engines.wide_key)")
     trials = rows[0].trials if trials is None else trials
     train = make_train(rows[0], rate_in_state=True, members=tuple(rows))
     return _train(rows, train, [r.learning_rate for r in rows], seed, trials, progress, checkpoint,

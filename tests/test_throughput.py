@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import jax
 import numpy as np
@@ -14,6 +15,7 @@ from lstm97.__main__ import main
 from lstm97.sweep import job_path, run_sweep
 from lstm97.train import make_train, train_row, train_rows, trial_keys
 from tests.test_train import TINY, _numbers
+from tests.test_wide import BASE
 
 # a learning-rate sweep of one row (the comparison's × 0.3, 1, 3): rows that differ only in their rate
 # (with a final test of 256 sequences, whose stream starts from each trial's key when its row ends)
@@ -123,3 +125,13 @@ def test_bench_cli_json_and_bad_input(capsys):
         code = main(["bench", *args])                  # the same parser in this process (bad input trains nothing)
         err = capsys.readouterr().err
         assert code == 2 and text in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_bench_grid_times_one_wide_program_on_each_engine_and_the_jobs_one_at_a_time():
+    """make bench's readings grid (``bench.run_grid``): the rows side by side on the scan engine, then on the
+    lanes engine, then one job at a time; each line counts the trial-steps it trained (no speed is asserted)."""
+    rows = [BASE, replace(BASE, label="wide rate", learning_rate=1.0)]
+    wide, on_lanes, alone = bench.run_grid(rows, seconds=0.2, chunk=20)
+    assert (wide["engine"], on_lanes["engine"], alone["engine"]) == ("scan", "lanes", "scan")
+    assert wide["trials"] == on_lanes["trials"] == 4 and alone["trials"] == 2
+    assert all(r["trial_steps_per_s"] > 0 and "readings" in r["how"] for r in (wide, on_lanes, alone))

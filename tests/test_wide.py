@@ -1,4 +1,4 @@
-"""Wide programs: rows that differ in learning rate, initial weights (``out_init``), task values (exp 4's
+"""Wide programs (scan or lanes engine): rows that differ in learning rate, initial weights (``out_init``), task values (exp 4's
 ``marked_first``) and cap train side by side in one compiled program (``train.train_rows``), and each row's
 trials come out bit for bit as that row trained alone (``train.train_row``). A trial whose numbers blow up
 stops alone; a killed wide program resumes to the uninterrupted numbers; a sweep packs rows into batches
@@ -9,7 +9,7 @@ import pytest
 
 from lstm97.config import Row
 from lstm97.criteria import Recent
-from lstm97.engines import WIDEST, pack_key, wide_key
+from lstm97.engines import WIDEST, pack_key, packable, wide_key
 from lstm97.nets import lstm_45
 from lstm97.sweep import batches
 from lstm97.tasks import make_task
@@ -68,6 +68,18 @@ def test_a_killed_wide_program_resumes_to_the_uninterrupted_numbers(wide, tmp_pa
     resumed = train_rows(list(WIDE), seed=0, checkpoint=ckpt, progress=lambda d, b: seen.append(d))
     assert seen[0] > calls[0] and not ckpt.exists()
     assert repr([_numbers(p) for p in resumed]) == repr([_numbers(p) for p in wide])      # NaN reprs alike
+
+
+def test_lanes_engine_rows_share_one_program_and_keep_their_numbers():
+    """The lanes engine (trials as SIMD lanes, the paper's forward rule) takes each trial's rate as data too:
+    rows declaring it, differing in rate, start and cap, come out bit for bit as each trained alone."""
+    rows = [replace(row, engine="lanes") for row in WIDE[:2]]
+    assert all(packable(r) for r in rows) and len({wide_key(r) for r in rows}) == 1
+    assert wide_key(rows[0]) != wide_key(BASE)                       # never packed with the scan engine's
+    packed = train_rows(rows, seed=0)
+    for row, numbers in zip(rows, packed):
+        assert _numbers(numbers) == _numbers(train_row(row, seed=0)), row.label
+    assert len({t["final_error"] for p in packed for t in p}) == 4
 
 
 def test_a_wide_sweep_packs_the_rows_into_batches_of_at_most_WIDEST_trials():
