@@ -69,6 +69,20 @@ class Experiment:
         return bool(self.readings) and self.build is not None
 
 
+def answers(build: Callable[[Reading, bool], tuple], confirmed: dict[str, Reading]) -> tuple[tuple, tuple]:
+    """The table's rows, each under the reading that is its answer: the defaults, or for a label in
+    ``confirmed`` the reading searched on seed 1 and confirmed on seed 0 at the paper's trial count
+    (``python -m lstm97 readings``, docs/deviations.md). Returns (rows, pilots): the pilots are the
+    confirmed rows under the defaults, kept beside their answers as every other reading is."""
+    paper = build(PAPER, False)
+    unknown = set(confirmed) - {r.label for r in paper}
+    if unknown:
+        raise ValueError(f"confirmed readings for rows that do not exist: {', '.join(sorted(unknown))}")
+    rows = tuple(next(r for r in build(confirmed[p.label], False) if r.label == p.label) if p.label in confirmed
+                 else p for p in paper)
+    return rows, tuple(r for r in build(PAPER, True) if r.label in confirmed)
+
+
 def shrink_row(row: Row) -> Row:
     """The same pipeline at small budgets: 2 trials, cap 1,000 sequences, success after 100 in a row (exps 4-6:
     the recent window 100 with the paper's thresholds; exps 1, 3: checks every 250), 256 test sequences."""

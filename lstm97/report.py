@@ -96,6 +96,7 @@ def markdown(summary: pd.DataFrame, title: str, meta: dict, test_sequences: list
 # where docs/deviations.md diagnoses each experiment's rows that do not reproduce (the mechanisms measured, the
 # readings tried), from an experiment page
 DIAGNOSIS = {"exp2": "../../docs/deviations.md#what-we-tried-where-exp-2-does-not-reproduce"}
+CONFIRMED_WHY = "../docs/deviations.md#readings-confirmed-as-a-rows-answer"     # from results/README.md
 DIAGNOSIS_ELSE = "../../docs/deviations.md#what-we-tried-where-exps-1-3-6-do-not-reproduce"
 
 
@@ -342,16 +343,17 @@ def write_overview(out: Path, experiments: tuple[str, ...]) -> Path:
              "are the same row under other readings of what the paper leaves open (pilots, with their own "
              "verdicts; the experiment pages have every pilot); *searched*: the readings `python -m lstm97 "
              "readings` tried on a search seed (`readings/summary.md`). A reading counts as a row's answer only after a "
-             "confirmation run on seed 0, which no search uses.", "",
-             "| experiment | row | paper | ours | verdict | other readings | searched | page |",
-             "|---|---|---|---|---|---|---|---|"]
+             "confirmation run on seed 0, which no search uses: *confirmed reading* is that answer, with its verdict "
+             "(the row's line on its page; its default-reading line stays there as a pilot).", "",
+             "| experiment | row | paper | ours | verdict | confirmed reading | other readings | searched | page |",
+             "|---|---|---|---|---|---|---|---|---|"]
     searched = _searched(out)
     counts: dict[str, int] = {}
     found, quick = [], []
     for name in experiments:
         path = out / name / "summary.csv"
         if not path.exists():
-            lines.append(f"| {name} | – | – | not run yet | pending | – |")
+            lines.append(f"| {name} | – | – | not run yet | pending | – | – | – | – |")
             continue
         summary = pd.read_csv(path)
         found.append(name)
@@ -363,11 +365,19 @@ def write_overview(out: Path, experiments: tuple[str, ...]) -> Path:
             else summary.iloc[:0]                                   # pilots that share a paper row's label
         for r in summary[~pilots].itertuples():
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
-            other = "; ".join(f"{o.reading}: {_ours_text(o)}, {o.verdict}"
-                              for o in others[others["row"] == r.row].itertuples() if o.trials)
-            lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {_ours_text(r)} | {r.verdict} | {other or '–'} | "
-                         f"{searched.get((name, r.row), '–')} | [{name}/summary.md]({name}/summary.md) |")
-    lines += ["", "Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
+            mine = others[others["row"] == r.row]
+            default, answer = r, "–"
+            if str(getattr(r, "reading", "paper")) != "paper":        # the row's answer is a confirmed reading
+                under = mine[mine["reading"] == "paper"]
+                default = next(under.itertuples()) if len(under) else None
+                mine = mine[mine["reading"] != "paper"]
+                answer = f"{r.reading}: {_ours_text(r)}, **{r.verdict}** ([why]({CONFIRMED_WHY}))"
+            other = "; ".join(f"{o.reading}: {_ours_text(o)}, {o.verdict}" for o in mine.itertuples() if o.trials)
+            ours = (_ours_text(default), default.verdict) if default is not None else ("–", "–")
+            lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {ours[0]} | {ours[1]} | {answer} | "
+                         f"{other or '–'} | {searched.get((name, r.row), '–')} | [{name}/summary.md]({name}/summary.md) |")
+    lines += ["", "Each row's answer (under its confirmed reading where it has one, else the defaults): "
+              + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
     if quick:                  # a --quick run's folder (results/quick): title and banner say so
         which = "" if quick == found else f" ({', '.join(quick)})"
         lines[0] += QUICK_TITLE

@@ -1,6 +1,7 @@
 """Readings as data: named fields with defaults, allowed values and provenance; rows built from them; the
 revised defaults (decisions 4, 9, 13, 14) as the paper's rows and the old readings as pilots beside them, so
 every committed result still loads."""
+import importlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +56,7 @@ def test_the_revised_defaults_are_the_papers_rows():
         assert exp2[label].construction is not None and exp2[label].construction.outgoing == "zero"
     assert all(isinstance(r.criterion, FrozenTest) and r.criterion.size == 10_000 for r in exp2.values() if r.run)
     assert exp2["2a LSTM p=100"].chunk == 50 and exp2["2c q=50 p=50"].chunk == 300     # 1 % of the means
-    assert all(r.criterion.test_set == "fixed" for r in rows_of("exp3", variants=False))
+    assert all(r.criterion.test_set == "fixed" for r in get("exp3").rows_under(PAPER))
     assert all(r.task.marked_first == "zeroed" for name in ("exp4", "exp5") for r in rows_of(name, variants=False))
 
 
@@ -63,7 +64,10 @@ def test_the_revised_defaults_are_the_papers_rows():
 def test_one_non_pilot_row_per_paper_row_and_the_old_readings_beside_them(name):
     rows = rows_of(name)
     paper = [r for r in rows if not r.pilot]
-    assert len({r.label for r in paper}) == len(paper) and all(r.reading == PAPER for r in paper)
+    confirmed = getattr(importlib.import_module(f"experiments.{name}"), "CONFIRMED", {})
+    assert len({r.label for r in paper}) == len(paper)
+    assert all(r.reading == confirmed.get(r.label, PAPER) for r in paper)        # the defaults, or the answer
+    assert {r.label for r in rows if r.pilot and r.reading == PAPER} >= set(confirmed)
     twins = {r.label for r in rows if r.pilot and r.reading == BEFORE.applying_to(*{r.experiment, r.task_name})}
     if name in ("exp3", "exp4", "exp5"):
         assert twins == {r.label for r in paper if r.run}
@@ -186,3 +190,20 @@ def test_st_check_sets_only_how_often_exp3s_test_set_is_checked():
     assert fingerprint(paper["3b T=1000 N=1"]) == "f3f75514"
     with pytest.raises(ReadingError, match="st_check must be one of"):
         Reading.of(st_check="1/2")
+
+
+def test_a_confirmed_reading_is_its_rows_answer_and_the_defaults_stay_a_pilot():
+    """exp 3b T=100 N=1 under st_check=1/10,st_test_set=fresh: searched on seed 1 (7 readings), confirmed on
+    seed 0 (job 1f9cf171). The table keeps one non-pilot line per paper row; the defaults' line (job cf6164b3,
+    the committed 6/10) is a pilot beside it."""
+    from lstm97.experiment import answers
+    exp3 = get("exp3")
+    table = [r for r in exp3.all_rows() if not r.pilot]
+    assert sorted(r.label for r in table) == sorted(r.label for r in exp3.rows_under(PAPER))
+    (answer,) = [r for r in table if r.label == "3b T=100 N=1"]
+    assert answer.reading == Reading.of(st_check="1/10", st_test_set="fresh") and fingerprint(answer) == "1f9cf171"
+    (default,) = [r for r in exp3.variants if r.label == "3b T=100 N=1" and r.reading == PAPER]
+    assert default.pilot and fingerprint(default) == "cf6164b3"
+    assert (RESULTS / "exp3" / "jobs" / "3b_T=100_N=1.seed0.1f9cf171.json").exists()
+    with pytest.raises(ValueError, match="rows that do not exist: 3z"):
+        answers(exp3.build, {"3z": PAPER})

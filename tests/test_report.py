@@ -83,7 +83,7 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
     grid = (tmp_path / "compare" / "README.md").read_text()                    # paper rows × cells
     assert "| exp4 T=100 | 2/3 [9–99%] (lr x1), 1,500 |" in grid
     overview = write_overview(tmp_path, experiments.paper()).read_text()
-    assert "| exp2 | – | – | not run yet | pending | – |" in overview
+    assert "| exp2 | – | – | not run yet | pending | – | – | – | – |" in overview
     assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9.4, 99.2]), mean 1,500, median 1,500 | not reproduced |" in overview
     assert overview.count("| exp1 |") == 9        # five LSTM rows and four competitors
 
@@ -225,3 +225,23 @@ def test_a_page_says_where_its_failing_rows_fail_from_the_trial_rows():
     assert "[readings](../readings/summary.md)" in lines[0] and "mean is ×" not in lines[0]
     assert where_they_fail(summary.iloc[:1], trials, "exp3") == ""
     assert "searched" not in where_they_fail(summary, trials, "exp3", None)
+
+
+def test_the_overview_gives_a_confirmed_answer_beside_the_defaults(tmp_path):
+    """results/README.md: a row whose answer is a confirmed reading shows the defaults under *ours* and the
+    answer, with its verdict, under *confirmed reading*; the answer's verdict is the one counted."""
+    from lstm97.report import write_overview
+    (tmp_path / "exp4").mkdir()
+    base = dict(experiment="exp4", row="T=100", cell="lstm1997", trials=10, paper_success_pct=100.0,
+                paper_sequences=74_000, success_ci_low=69.2, success_ci_high=100.0)
+    pd.DataFrame([dict(base, reading="out_init=zero", pilot=False, successes=10, success_pct=100.0,
+                       mean_sequences=70_000, median_sequences=69_000, verdict="reproduced"),
+                  dict(base, reading="paper", pilot=True, successes=0, success_pct=0.0, success_ci_high=30.8,
+                       success_ci_low=0.0, mean_sequences=math.nan, median_sequences=math.nan,
+                       verdict="not reproduced")]).to_csv(tmp_path / "exp4" / "summary.csv", index=False)
+    text = write_overview(tmp_path, ("exp4",)).read_text()
+    line = next(x for x in text.splitlines() if x.startswith("| exp4 | T=100 |"))
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    assert cells[3:5] == ["0/10 (0 % [0.0, 30.8])", "not reproduced"]
+    assert cells[5].startswith("out_init=zero: 10/10 (100 % [69.2, 100.0]), mean 70,000") and "**reproduced**" in cells[5]
+    assert cells[6] == "–" and "defaults): 1 reproduced." in text
