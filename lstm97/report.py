@@ -172,8 +172,9 @@ def write_tables(experiment: Experiment, folder: Path, trials: pd.DataFrame, row
     tests = sizes_tested(trials, rows)
     write_atomic(folder / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
     page = markdown(summary, experiment.title, {"experiment": experiment.name, **meta}, tests, experiment.sequences)
-    searched = _searched(folder.parent) if folder.name == experiment.name else None     # seed 0's page
-    page += where_they_fail(summary, trials, experiment.name, searched, sizes_text(tests))
+    if experiment.paper:                                    # the paper's experiments, not the comparison
+        searched = _searched(folder.parent) if folder.name == experiment.name else None     # seed 0's page
+        page += where_they_fail(summary, trials, experiment.name, searched, sizes_text(tests))
     write_atomic(folder / "summary.md", page)
     if experiment.pages is not None:
         experiment.pages(folder, summary, trials, rows, meta, tests)
