@@ -127,7 +127,7 @@ def where_they_fail(summary: pd.DataFrame, trials: pd.DataFrame, experiment: str
         return f"{_num(values.median(), digits)} ({_num(values.min(), digits)}–{_num(values.max(), digits)})"
 
     for r in failing.itertuples():
-        mine = own[(own["row"] == r.row) & (own["reading"] == r.reading)]
+        mine = own[(own["row"] == r.row) & ((own["reading"] == r.reading) if "reading" in own else True)]
         ok, failed = mine[mine["success"].astype(str) == "True"], mine[mine["success"].astype(str) != "True"]
         parts = []
         if len(failed):

@@ -17,14 +17,17 @@ import pytest
 
 from lstm97.cells import SQUASH, LSTM1997, RNN1997, n_weights
 from lstm97.registry import cell_name, make_cell
-from experiments import paper, rows_of
+from experiments import get, paper
+from lstm97.readings import PAPER
 from tests import paper_protocol as spec
 
 SPEC = spec.by_name()
 
 
 def _code_rows():
-    return [row for name in paper() for row in rows_of(name, variants=False)]
+    """Every paper row under the project's default readings: the spec's settings. (A row whose answer is a
+    confirmed reading differs from these in that reading's fields only: tests/test_readings.py.)"""
+    return [row for name in paper() for row in get(name).rows_under(PAPER)]
 
 
 CODE_ROWS = _code_rows()
@@ -88,7 +91,7 @@ def test_rows_not_trained_are_only_the_quoted_competitors():
             method = next((m for _, m in spec.NOT_RUN if m in row.label.split()), None)
             assert (row.experiment, method) in spec.NOT_RUN, f"{row.job}: a paper row is not trained (run=False)"
     for row in CODE_ROWS:
-        assert not row.pilot, f"{row.job}: a pilot among the paper rows (rows_of(..., variants=False))"
+        assert not row.pilot, f"{row.job}: a pilot among the paper rows (rows_under(PAPER))"
 
 
 # ---------------------------------------------------------------- reading the code's representation
