@@ -14,6 +14,7 @@ from lstm97 import compare_report, engines, plots
 from lstm97.cells import LSTM1997, n_weights
 from lstm97.config import Row
 from lstm97.experiment import Experiment
+from lstm97.report import job_name
 from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
 from lstm97.readings import BEFORE
 from lstm97.registry import COMPARED
@@ -137,14 +138,18 @@ _FIRST = _first_of_each()
 QUICK_ROWS = tuple(_rows(factors=(1.0,), sources=_FIRST)) + tuple(_ablations(_FIRST)) + tuple(_forget_bias(_FIRST))
 
 
-def batches(rows) -> dict[str, str]:
-    """Each row's batch: rows that trained side by side (``engines.pack_key``) share one."""
-    return {r.label: engines.pack_key(r) if engines.packable(r) else r.label for r in rows if r.run}
+def batches(rows, recorded: dict[str, str] | None = None) -> dict[str, str]:
+    """Each row's batch: the one its job file records (``pack``, gathered into run.json's ``job_packs``), else,
+    for files written before batches were recorded, its learning-rate pack (``engines.pack_key``): rows that
+    trained side by side share one."""
+    recorded = recorded or {}
+    return {r.label: recorded.get(job_name(r.label, r.reading.name))
+            or (engines.pack_key(r) if engines.packable(r) else r.label) for r in rows if r.run}
 
 
 def _page(folder, summary, trials, rows, meta, tests):
     """The comparison's README.md (``compare_report.write_page``), each batch's time counted once."""
-    compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows))
+    compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows, meta.get("job_packs")))
 
 
 EXPERIMENT = Experiment(

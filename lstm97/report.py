@@ -208,10 +208,14 @@ def trials_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([t for rec in records for t in rec["trials"]], columns=TRIAL_COLUMNS)
 
 
+def job_name(label: str, reading: str) -> str:
+    """A job's label, with its reading where that is not the paper's (rows of several readings share labels):
+    how run.json names jobs."""
+    return label if reading == "paper" else f"{label} ({reading})"
+
+
 def _job_name(record: dict) -> str:
-    """A job's label, with its reading where that is not the paper's (rows of several readings share labels)."""
-    reading = record["trials"][0]["reading"] if record["trials"] else "paper"
-    return record["label"] if reading == "paper" else f"{record['label']} ({reading})"
+    return job_name(record["label"], record["trials"][0]["reading"] if record["trials"] else "paper")
 
 
 class PaperTables:
@@ -224,11 +228,13 @@ class PaperTables:
     def describe(self, pairs: list[tuple[Row, dict]], rows: tuple, folder: Path, run: dict) -> dict:
         records = with_columns(pairs)
         wall_s = run["wall_s"]
-        return {"command": run["command"], "quick": run["quick"], "seed": run["seed"], "trials": run["trials"],
+        meta = {"command": run["command"], "quick": run["quick"], "seed": run["seed"], "trials": run["trials"],
                 "date": run["date"], "wall_s": None if wall_s is None else round(wall_s, 1),
                 "jobs_wall_s_total": round(sum(rec["wall_s"] / rec.get("pack_size", 1) for rec in records), 1),
                 "job_wall_s": {_job_name(rec): rec["wall_s"] for rec in records},
                 "job_commits": sorted({rec.get("commit", "unknown") for rec in records}), **run["provenance"]}
+        packs = {_job_name(rec): rec["pack"] for rec in records if rec.get("pack")}    # batches as trained
+        return meta | {"job_packs": packs} if packs else meta
 
     def read(self, folder: Path, experiment: Experiment, seed: int) -> tuple[pd.DataFrame, dict]:
         meta = read_meta(folder / self.meta_file)

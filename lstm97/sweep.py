@@ -104,7 +104,8 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
     """Train the jobs of ``rows``: one row alone (``train.train_row``), or with ``pack`` rows that differ only
     in their learning rate side by side in one batch (``train.train_rows``; the same numbers, about twice
     as fast for a 4-rate sweep). Each row gets its own job file; ``pack_size`` records how many shared the
-    batch, whose wall time each file's ``wall_s`` gives."""
+    batch, whose wall time each file's ``wall_s`` gives, and ``pack`` which batch it was (its first job's file
+    name), so that time is counted per batch as trained, whatever rule packed it."""
     trainer = trainers.of(rows[0])
     desc = plan.name(rows) if plan else rows[0].label + (f" (+{len(rows) - 1} rows)" if len(rows) > 1 else "")
     bar = tqdm(total=1, desc=desc[:60], unit=trainer.unit, unit_scale=True, position=position,
@@ -134,6 +135,7 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
         if pack:
             record["pack_size"] = len(rows)
+            record["pack"] = first.stem         # the batch it trained in: its first job's file name, one per batch
         if write:
             write_job(job_path(out, row, seed), record)
         records.append(record)

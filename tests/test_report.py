@@ -167,6 +167,10 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     sentence = _work_sentence(work)
     assert f"The {len(pending)} pending jobs need at most" in sentence and "an estimate" in sentence
     assert _work_sentence({**work, "pending": 0}) == ""
+    from lstm97.report import job_name
+    split = {job_name(r.label, r.reading.name): f"batch {i}" for i, r in enumerate(pack[:2])}   # as recorded
+    assert remaining_work(trials, ROWS, batches(ROWS, split))["seconds"] == 12.0 + 12.0 + 12.0
+    assert batches(ROWS, split)[pack[2].label] == batches(ROWS)[pack[2].label]   # files without a record: pack_key
     gone = remaining_work(trials.assign(row="gone"), ROWS, batches(ROWS))                 # no finished row is still in the grid
     assert gone["pending"] == len([r for r in ROWS if r.run]) and gone["steps"] == 0.0
     assert "worker-hours" not in _work_sentence(gone)
@@ -245,3 +249,17 @@ def test_the_overview_gives_a_confirmed_answer_beside_the_defaults(tmp_path):
     assert cells[3:5] == ["0/10 (0 % [0.0, 30.8])", "not reproduced"]
     assert cells[5].startswith("out_init=zero: 10/10 (100 % [69.2, 100.0]), mean 70,000") and "**reproduced**" in cells[5]
     assert cells[6] == "–" and "defaults): 1 reproduced." in text
+
+
+def test_run_json_names_the_batch_each_packed_job_trained_in():
+    """``job_packs`` (run.json): the batch each job file records; absent when no job was packed, so older
+    run.json files rebuild as they were."""
+    from lstm97.report import PAPER
+    row = next(r for r in ROWS if r.label == "2c q=100 p=100")
+    run = {"command": "test", "quick": False, "seed": 0, "trials": None, "date": "today", "wall_s": None,
+           "provenance": {"commit": "c"}}
+    record = {"label": row.label, "trials": [{"trial": 0}], "wall_s": 8.0, "commit": "c"}
+    alone = PAPER.describe([(row, record)], (row,), None, run)
+    assert "job_packs" not in alone and alone["job_wall_s"] == {row.label: 8.0}
+    packed = PAPER.describe([(row, {**record, "pack": "2c_q=100_p=100.seed0.x", "pack_size": 2})], (row,), None, run)
+    assert packed["job_packs"] == {row.label: "2c_q=100_p=100.seed0.x"} and packed["jobs_wall_s_total"] == 4.0

@@ -90,6 +90,7 @@ def test_a_packed_sweep_writes_one_job_file_per_row(tmp_path):
     for row, record in zip(RATES, records):
         saved = json.loads(job_path(tmp_path, row, 0).read_text())
         assert saved["pack_size"] == 3 and saved["label"] == row.label
+        assert saved["pack"] == job_path(tmp_path, RATES[0], 0).stem               # the batch it trained in
         assert _numbers(saved["trials"]) == _numbers(train_row(row, seed=0, trials=2))
     stamps = [job_path(tmp_path, row, 0).stat().st_mtime_ns for row in RATES]
     assert run_sweep(RATES, tmp_path, show=False, pack=True, trials=2) == records     # all loaded
