@@ -330,8 +330,11 @@ def _searched(out: Path) -> dict[tuple[str, str], str]:
     if not path.exists():
         return {}
     table, found = pd.read_csv(path), {}
+    # best: the most successes, then the mean nearest the paper's by ratio (docs/deviations.md's pick rule)
+    table["distance"] = (table["mean_sequences"] / table["paper_sequences"]).map(
+        lambda ratio: abs(math.log(ratio)) if ratio > 0 else math.inf)
     for (experiment, row, seed), group in table.groupby(["experiment", "row", "seed"], sort=False):
-        best = group.sort_values(["successes", "mean_sequences"], ascending=[False, True]).iloc[0]
+        best = group.sort_values(["successes", "distance"], ascending=[False, True]).iloc[0]
         text = (f"seed {seed}: {len(group)} reading{'s' if len(group) > 1 else ''}; best {best.reading} "
                 f"{int(best.successes)}/{int(best.trials)} ([readings](readings/summary.md))")
         found[(experiment, row)] = "; ".join(x for x in (found.get((experiment, row)), text) if x)

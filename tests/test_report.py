@@ -263,3 +263,16 @@ def test_run_json_names_the_batch_each_packed_job_trained_in():
     assert "job_packs" not in alone and alone["job_wall_s"] == {row.label: 8.0}
     packed = PAPER.describe([(row, {**record, "pack": "2c_q=100_p=100.seed0.x", "pack_size": 2})], (row,), None, run)
     assert packed["job_packs"] == {row.label: "2c_q=100_p=100.seed0.x"} and packed["jobs_wall_s_total"] == 4.0
+
+
+def test_the_searched_column_names_the_reading_the_pick_rule_would(tmp_path):
+    """Of a row's searched readings: the most successes, then the mean nearest the paper's by ratio (the rule
+    docs/deviations.md states for picking a reading to confirm), not the fastest."""
+    from lstm97.report import _searched
+    (tmp_path / "readings").mkdir()
+    base = dict(experiment="exp3", row="3b T=100 N=1", seed=1, trials=10, paper_sequences=78_430)
+    pd.DataFrame([dict(base, reading="fast", successes=10, mean_sequences=38_220),
+                  dict(base, reading="near", successes=10, mean_sequences=49_392),
+                  dict(base, reading="nearest but fewer", successes=8, mean_sequences=78_000)]).to_csv(
+        tmp_path / "readings" / "summary.csv", index=False)
+    assert "best near 10/10" in _searched(tmp_path)[("exp3", "3b T=100 N=1")]
