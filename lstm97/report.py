@@ -113,7 +113,8 @@ def where_they_fail(summary: pd.DataFrame, trials: pd.DataFrame, experiment: str
         return ""
     own = trials[trials["pilot"].astype(str) != "True"] if "pilot" in trials else trials
     out = ["", "## Where the rows that do not reproduce fail", "",
-           "From the trial rows above (the default readings, this seed). Failed: trials stopped at the cap or "
+           "From the trial rows above (each row's answer: its confirmed reading where it has one, else the "
+           "defaults; this seed). Failed: trials stopped at the cap or "
            "diverged; error: the running training error the stopping rule reads, at the end (median, range)"
            + (f"; wrong: the final net's errors on {tests} fresh sequences (median, range)"
               if "test_wrong" in own and own["test_wrong"].notna().any() else "")
