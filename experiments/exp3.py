@@ -53,6 +53,7 @@ EXPERIMENT = Experiment(
     help='noise and signal on one input line (Tables 4-6; tasks exp3a, exp3b, exp3c)',
     sequences=('Sequences: training sequences presented when ST2 (3c: its single rule) first held on the '
                "trial's set of 256, drawn once (pilots under st_test_set=fresh: a fresh set at every check; "
-               "decision 14), checked every 1 % of the paper's mean, over successful trials; ST1 likewise. "
+               "decision 14), checked every 1 % of the paper's mean (under st_check every 1/20 or 1/10 of it: each "
+               "row's note gives its interval), over successful trials; ST1 likewise. "
                'Test: the final net on {tests} fresh sequences, mean over successful trials (paper: its '
                'fraction × 2,560).'))
