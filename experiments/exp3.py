@@ -2,8 +2,8 @@
 
 The paper's net (3 blocks of size 1, 102 weights), 10 trials per row. ST1 and ST2 are checked on a set of 256
 sequences every 1 % of the paper's mean (decision 14; the interval is the reading ``st_check``: 1/100, 1/20 or
-1/10 of it); the set is a reading (``st_test_set``): drawn once per trial (the default) or fresh at every check. The trial stops at ST2 (3c: its single rule), then its net meets
-2,560 fresh test sequences (decision 15).
+1/10 of it); the set is a reading (``st_test_set``): drawn once per trial (the default) or fresh at every check.
+The trial stops at ST2 (3c: its single rule), then its net meets 2,560 fresh test sequences (decision 15).
 """
 
 from lstm97 import plots

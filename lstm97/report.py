@@ -386,7 +386,8 @@ def write_overview(out: Path, experiments: tuple[str, ...]) -> Path:
             other = "; ".join(f"{o.reading}: {_ours_text(o)}, {o.verdict}" for o in mine.itertuples() if o.trials)
             ours = (_ours_text(default), default.verdict) if default is not None else ("–", "–")
             lines.append(f"| {name} | {r.row} | {_paper_text(r)} | {ours[0]} | {ours[1]} | {answer} | "
-                         f"{other or '–'} | {searched.get((name, r.row), '–')} | [{name}/summary.md]({name}/summary.md) |")
+                         f"{other or '–'} | {searched.get((name, r.row), '–')} | "
+                         f"[{name}/summary.md]({name}/summary.md) |")
     lines += ["", "Each row's answer (under its confirmed reading where it has one, else the defaults): "
               + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "."]
     if quick:                  # a --quick run's folder (results/quick): title and banner say so

@@ -194,7 +194,8 @@ def test_st_check_sets_only_how_often_exp3s_test_set_is_checked():
 
 def test_a_confirmed_reading_is_its_rows_answer_and_the_defaults_stay_a_pilot():
     """exp 3b T=100 N=1 under st_check=1/10,st_test_set=fresh: searched on seed 1 (7 readings), confirmed on
-    seed 0 (job 1f9cf171); 3c T=100 N=3 and N=1 under st_check=1/10 likewise (6 and 7 readings, jobs 657970b1 and 1f1dd624). The table keeps one non-pilot line per paper row; the defaults' line (job cf6164b3,
+    seed 0 (job 1f9cf171); 3c T=100 N=3 and N=1 under st_check=1/10 likewise (6 and 7 readings, jobs
+    657970b1 and 1f1dd624). The table keeps one non-pilot line per paper row; the defaults' line (job cf6164b3,
     the committed 6/10) is a pilot beside it."""
     from lstm97.experiment import answers
     exp3 = get("exp3")
