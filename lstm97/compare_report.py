@@ -210,21 +210,28 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
              *(_quick_lines(summary, test_sequences) if quick else []),
              f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` (each job's own commit "
              "is in `jobs/`). Each cell of the grid: successes at the best of the learning rates tried (the row's "
-             "rate × 0.1, 0.3, 1, 3; the best in brackets) with the exact 95 % interval, then the median sequences "
-             "to success. Every rate's line is in `summary.md`. Every net trains under the paper row's protocol: "
-             "online SGD with one sequence per update, the row's stopping rule, cap and test, 10 trials.", "",
+             "rate × 0.1, 0.3, 1, 3; on the long rows, T = 1000 or q ≥ 500, the one factor that was best for that "
+             "cell on the same task's shorter rows; the best in brackets) with the exact 95 % interval, then the "
+             "median sequences to success. Every rate's line is in `summary.md`. Every net trains under the paper "
+             "row's protocol: online SGD with one sequence per update, the row's stopping rule, cap (3× the "
+             "paper's mean) and test, 10 trials, under the reading that is the row's answer in the paper's tables "
+             "(its column below: `paper` for the defaults, else the reading confirmed for it; "
+             "docs/deviations.md). The comparison made before under the earlier readings is kept, frozen, in "
+             "[before/README.md](before/README.md).", "",
              f"**Status: {done} of {jobs} jobs finished; {len(complete)} of {len(paper_rows)} paper rows have every "
-             "cell at every rate.** Pending pairs are marked `pending`; `make compare` resumes them job by job. "
-             "The findings below use finished pairs only." + (_work_sentence(work) if work else ""), ""]
+             "cell at every planned rate.** Pending pairs are marked `pending`; `make compare` resumes them job by "
+             "job. The findings below use finished pairs only." + (_work_sentence(work) if work else ""), ""]
     lines += ["## Success at the best learning rate", "",
-              "| paper row | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 1) + "|"]
+              "| paper row | reading | " + " | ".join(CELLS) + " |", "|---" * (len(CELLS) + 2) + "|"]
     for paper_row in paper_rows:
         group = grid[grid["paper_row"] == paper_row]
         cells = []
         for kind in CELLS:
             hit = group[group["cell_kind"] == kind]
             cells.append("pending" if hit.empty else _cell_text(hit.iloc[0]))
-        lines.append(f"| {paper_row} | " + " | ".join(cells) + " |")
+        readings = sorted(set(frame.loc[frame["paper_row"] == paper_row, "reading"].dropna().astype(str))) \
+            if "reading" in frame else []
+        lines.append(f"| {paper_row} | {', '.join(readings) or 'paper'} | " + " | ".join(cells) + " |")
 
     diffs = differences(grid, CELLS)
     lines += ["", "## What the comparison shows", "",

@@ -148,10 +148,14 @@ def test_every_cell_trains_under_the_papers_protocol(arch):
 def test_comparison_rows_match_the_paper_nets_weight_counts():
     """Issue 6: every paper LSTM row × 6 cells × 4 rates; sizes chosen for the weight count closest to the
     paper net's."""
-    from experiments.compare import CELLS, QUICK_ROWS, RATE_FACTORS, ROWS, paper_rows
+    from experiments.compare import CELLS, QUICK_ROWS, RATE_FACTORS, ROWS, is_long, paper_rows
     papers = paper_rows()
     ablations = [r for r in ROWS if "[" in r.label]
-    assert len(papers) == 31 and len(ROWS) == 31 * len(CELLS) * len(RATE_FACTORS) + len(ablations)
+    long = [r.label for r in papers if is_long(r)]      # issue 17: T = 1000 or q >= 500 at one rate a cell
+    assert long == ["2c q=500 p=500", "2c q=1000 p=1000", "2c q=1000 p=500", "2c q=1000 p=200", "2c q=1000 p=100",
+                    "2c q=1000 p=50", "3a T=1000 N=3", "3b T=1000 N=1", "T=1000"]
+    assert len(papers) == 31 and len(ROWS) == (31 - 9) * len(CELLS) * len(RATE_FACTORS) + 9 * len(CELLS) + len(
+        ablations)
     # --quick: the first paper row of each task (11: exp1, 2a, 2b, 2c, 3a, 3b, 3c, 4, 5, 6a, 6b), every cell
     # at the paper's rate, and those rows' ablations, all of them rows of the full comparison
     quick_sources = {r.label.split(" | ")[0] for r in QUICK_ROWS}
@@ -175,6 +179,47 @@ def test_comparison_rows_match_the_paper_nets_weight_counts():
         assert row.cap == exp4.cap and row.trials == 10 and row.task == exp4.task
         assert abs(row.weights - 93) <= 93 * 0.1, (kind, row.weights)        # 85-97 for the paper's 93
     assert by_label["exp4 T=100 | lstm1997 | lr x0.1"].learning_rate == 0.05
+    assert [r.label.split(" | ")[2] for r in ROWS if r.label.startswith("exp2 2c q=1000 p=50 | ") and "[" not in
+            r.label] == ["lr x3", "lr x1", "lr x1", "lr x1", "lr x1", "lr x1"]       # LONG_RATE: lstm1997 x3 on 2c
+
+
+def test_the_comparison_compares_each_row_under_its_answer_at_3x_its_mean():
+    """Issue 17: a paper row's comparison uses the reading that is its answer in the paper's tables (exp 3's
+    confirmed readings; the defaults elsewhere), with the comparison's cap of 3x the paper's mean."""
+    from experiments import get
+    from experiments.compare import ROWS, answer, paper_rows
+    from lstm97.readings import Reading
+    papers = {f"{r.experiment} {r.label}": r for r in paper_rows()}
+    answers = {f"{r.experiment} {r.label}": r for name in ("exp2", "exp3", "exp4", "exp5", "exp6")
+               for r in get(name).rows}
+    assert papers["exp3 3b T=100 N=1"].reading == Reading.of(st_check="1/10", st_test_set="fresh")
+    assert papers["exp3 3c T=100 N=1"].reading == Reading.of(st_check="1/10")
+    for name, row in papers.items():
+        assert row.reading == answer(answers.get(name, row)) and row.reading["cap"] == "3x"
+        assert row.cap == 3 * row.paper.sequences or row.experiment == "exp2", name
+    assert answer(papers["exp4 T=100"].scaled(reading=Reading.of(cap="10x", out_init="zero"))) == Reading.of(
+        out_init="zero")
+    for row in ROWS:
+        assert row.reading == papers[row.paper_row].reading and row.cap == papers[row.paper_row].cap, row.label
+
+
+def test_the_long_rows_one_rate_is_the_best_on_the_tasks_shorter_rows():
+    """LONG_RATE, declared from the comparison under the earlier readings (results/compare/before/): each
+    cell's factor with the most successes over its task's shorter rows, x1 where it never succeeded."""
+    import pandas as pd
+    from experiments.compare import CELLS, LONG_RATE, RATE_FACTORS, _rows, before_rows, is_long, paper_rows
+    from lstm97.readings import BEFORE
+    before = pd.read_csv("results/compare/before/summary.csv").set_index("row")
+    assert sorted(r.label for r in before_rows()) == sorted(before.index) and len(before) == 799
+    rows = [r for r in _rows(sources=paper_rows(BEFORE)) if not is_long(r)]
+    tasks = {r.task_name for r in paper_rows() if is_long(r)}
+    assert tasks == {"exp2c", "exp3a", "exp3b", "exp4"}
+    for task in tasks:
+        for kind in CELLS:
+            wins = {f: sum(int(before.at[r.label, "successes"]) for r in rows if r.task_name == task and
+                           r.cell == kind and r.rate_factor == f) for f in RATE_FACTORS}
+            best = max(RATE_FACTORS, key=lambda f: (wins[f], f == 1.0)) if any(wins.values()) else 1.0
+            assert LONG_RATE.get((task, kind), 1.0) == best, (task, kind, wins)
 
 
 def test_gate_trace_follows_a_jobs_own_trials():

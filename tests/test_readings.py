@@ -82,6 +82,9 @@ def test_every_committed_job_file_loads_under_a_row_of_its_experiment():
         rows = list(rows_of(name))
         if name in searchable(registry()):
             rows += [r for paper in rows_of(name, variants=False) if paper.run for r in grid(get(name), paper)[0]]
+        if name == "compare":                   # the comparison before issue 17 (results/compare/before/)
+            from experiments.compare import before_rows
+            rows += before_rows()
         files = set((RESULTS / name / "jobs").glob("*.json"))
         seeds = {json.loads(p.read_text())["seed"] for p in files}
         loaded = {job_path(RESULTS, row, seed) for row in rows for seed in seeds

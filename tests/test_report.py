@@ -81,7 +81,7 @@ def test_tables_figures_and_overview_of_every_experiment(tmp_path):
         for figure in expected_figures[name]:
             assert (folder / figure).stat().st_size > 1000, figure
     grid = (tmp_path / "compare" / "README.md").read_text()                    # paper rows × cells
-    assert "| exp4 T=100 | 2/3 [9–99%] (lr x1), 1,500 |" in grid
+    assert "| exp4 T=100 | paper | 2/3 [9–99%] (lr x1), 1,500 |" in grid
     overview = write_overview(tmp_path, experiments.paper()).read_text()
     assert "| exp2 | – | – | not run yet | pending | – | – | – | – |" in overview
     assert "| exp4 | T=1000 | 100 %, 853,000 | 2/3 (67 % [9.4, 99.2]), mean 1,500, median 1,500 | not reproduced |" in overview
@@ -127,8 +127,9 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
     (tmp_path / "cerg").mkdir()
     trials.to_csv(tmp_path / "cerg" / "trials.csv", index=False)
     page = comparison_page(summary, {"command": "test"}, tmp_path / "cerg")
-    assert "**Status: 9 of 10 jobs finished; 0 of 1 paper rows have every cell at every rate.**" in page
-    assert ("| exp4 T=100 | 9/10 [55–100%] (lr x1), 5,000 | 0/10 [0–31%] (lr x1) | pending | pending | "
+    assert "**Status: 9 of 10 jobs finished; 0 of 1 paper rows have every cell at every planned rate.**" in page
+    assert "| exp4 T=100 | st_check=1/10 | 9/10" in comparison_page(summary.assign(reading="st_check=1/10"), {})
+    assert ("| exp4 T=100 | paper | 9/10 [55–100%] (lr x1), 5,000 | 0/10 [0–31%] (lr x1) | pending | pending | "
             "1/10 [0–45%] (lr x0.1), 900 | pending |") in page
     assert "| exp4 T=100 | gru | 1/10 [0–45%] (lr x0.1), 900 | 9/10 [55–100%] (lr x1), 5,000 | 0.001 |" in page
     assert "| gru | 1 | 1 | 0 | 0 |" in page and "| elman | 0 | 0 | 0 | 0 |" in page
@@ -145,6 +146,7 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
 def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     from experiments.compare import ROWS, batches
     from lstm97.compare_report import _work_sentence, remaining_work
+    from lstm97.criteria import Streak
     from lstm97.engines import packable
     pack = [r for r in ROWS if r.label.startswith("exp4 T=100 | gru | lr x")]
     alone = next(r for r in ROWS if "[per-step updates]" in r.label)
@@ -161,9 +163,9 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     pending = [r for r in ROWS if r.run and r not in done]
     assert work["pending"] == len(pending) == len(ROWS) - 3
     assert pack[2].cap == 3 * pack[2].paper.sequences and pack[2].trials == 10     # decision: 3× the paper's mean
-    streak = [r for r in pending if r.task_name.startswith("exp2")]
-    assert work["left"] == sum(r.trials * r.cap * r.task.max_len for r in pending) + sum(
-        r.trials * r.criterion.window * r.task.max_len for r in streak)     # exp 2 may run a streak past its cap
+    assert work["left"] == sum(r.trials * r.cap * r.task.max_len for r in pending)     # every trial to its cap
+    streak = next(r for r in pending if r.task_name == "exp2c").scaled(criterion=Streak())
+    assert remaining_work(trials, [streak])["left"] == streak.trials * (streak.cap + 10_000) * streak.task.max_len
     sentence = _work_sentence(work)
     assert f"The {len(pending)} pending jobs need at most" in sentence and "an estimate" in sentence
     assert _work_sentence({**work, "pending": 0}) == ""
