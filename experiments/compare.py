@@ -8,7 +8,11 @@ each row's note and in `python -m lstm97 describe`). `--quick` keeps the paper's
 paper row of each task.
 """
 import functools
+import json
 from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
 
 from experiments import get
 from lstm97 import compare_report, engines, plots
@@ -189,8 +193,15 @@ def batches(rows, recorded: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def _page(folder, summary, trials, rows, meta, tests):
-    """The comparison's README.md (``compare_report.write_page``), each batch's time counted once."""
-    compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows, meta.get("job_packs")))
+    """The comparison's README.md (``compare_report.write_page``), each batch's time counted once; the planned
+    cost reads each task's rate from the finished batches, the frozen comparison's in before/ too."""
+    before = Path(folder) / "before"
+    earlier = None
+    if not meta.get("quick") and (before / "trials.csv").is_file():
+        recorded = json.loads((before / "run.json").read_text()).get("job_packs")
+        earlier = (pd.read_csv(before / "trials.csv"), before_rows(), batches(before_rows(), recorded))
+    compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows, meta.get("job_packs")),
+                              earlier)
 
 
 EXPERIMENT = Experiment(

@@ -140,7 +140,23 @@ def cerg_lines(folder: Path) -> list[str]:
     return lines
 
 
-def remaining_work(trials: pd.DataFrame, rows, batch_of: dict[str, str] | None = None) -> dict:
+def _batches(trials: pd.DataFrame, rows, batch_of: dict[str, str]) -> pd.DataFrame:
+    """The finished batches of ``rows`` in ``trials``: each batch's task, padded trial-steps and wall time (that
+    of its last trial; the rows of one pack count once)."""
+    by_label = {row.label: row for row in rows if row.run}
+    finished = trials[trials["row"].isin(list(by_label))]
+    labels = list(finished["row"])
+    frame = pd.DataFrame({
+        "batch": [batch_of.get(l, l) for l in labels],
+        "task": [by_label[l].task_name for l in labels],
+        "steps": [float(p) * by_label[l].task.max_len for l, p in zip(labels, finished["presented"])],
+        "wall_s": [float(w) for w in finished["wall_s"]]}, columns=["batch", "task", "steps", "wall_s"])
+    batches = frame.groupby("batch").agg(task=("task", "first"), steps=("steps", "sum"), seconds=("wall_s", "max"))
+    return batches[batches["seconds"] > 0]
+
+
+def remaining_work(trials: pd.DataFrame, rows, batch_of: dict[str, str] | None = None,
+                   earlier: tuple | None = None) -> dict:
     """What is left, and how fast the finished jobs ran, in padded trial-steps (every sequence at its task's
     longest length: what the program computes). ``left``: the pending jobs with every trial run to the most
     sequences its rule allows (the cap; exp 2's streak rule can run a window past it), an upper bound.
@@ -148,25 +164,26 @@ def remaining_work(trials: pd.DataFrame, rows, batch_of: dict[str, str] | None =
     that of its last trial, and the rows of a learning-rate pack count once (rows of one pack trained in
     separate batches, as some early exp-1 jobs were, then count as one: their time is undercounted).
     ``rates``: the lowest and highest rate of a single batch. ``batch_of``: each row label's batch (rows that
-    trained side by side share one; ``engines.pack_key``), by default its own."""
+    trained side by side share one; ``engines.pack_key``), by default its own. ``hours``: the pending steps
+    at the rate each task's finished batches ran, these and ``earlier``'s ((trials, rows, batch_of) of an
+    earlier comparison on this machine), else at ``rate``."""
     batch_of = batch_of or {}
     by_label = {row.label: row for row in rows if row.run}
-    finished = trials[trials["row"].isin(list(by_label))]
-    done = set(finished["row"])
+    done = set(trials.loc[trials["row"].isin(list(by_label)), "row"])
     pending = [row for label, row in by_label.items() if label not in done]
-    left = sum(row.trials * row.criterion.most_sequences(row.cap) * row.task.max_len for row in pending)
-    labels = list(finished["row"])
-    frame = pd.DataFrame({
-        "batch": [batch_of.get(l, l) for l in labels],
-        "steps": [float(p) * by_label[l].task.max_len for l, p in zip(labels, finished["presented"])],
-        "wall_s": [float(w) for w in finished["wall_s"]]})
-    batches = frame.groupby("batch").agg(steps=("steps", "sum"), seconds=("wall_s", "max"))
-    batches = batches[batches["seconds"] > 0]
+    steps_of = lambda row: row.trials * row.criterion.most_sequences(row.cap) * row.task.max_len
+    left = sum(steps_of(row) for row in pending)
+    batches = _batches(trials, rows, batch_of)
     steps, seconds = float(batches["steps"].sum()), float(batches["seconds"].sum())
+    rate = steps / seconds if seconds else float("nan")
     per_batch = batches["steps"] / batches["seconds"]
-    return {"pending": len(pending), "left": float(left), "steps": steps, "seconds": seconds,
-            "rate": steps / seconds if seconds else float("nan"),
-            "rates": (float(per_batch.min()), float(per_batch.max())) if len(per_batch) else (float("nan"),) * 2}
+    known = pd.concat([batches] + ([_batches(*earlier)] if earlier is not None else []))
+    by_task = known.groupby("task")[["steps", "seconds"]].sum()
+    task_rate = (by_task["steps"] / by_task["seconds"]).to_dict()
+    hours = sum(steps_of(row) / task_rate.get(row.task_name, rate) for row in pending) / 3600
+    return {"pending": len(pending), "left": float(left), "steps": steps, "seconds": seconds, "rate": rate,
+            "rates": (float(per_batch.min()), float(per_batch.max())) if len(per_batch) else (float("nan"),) * 2,
+            "hours": hours, "task_rates": task_rate}
 
 
 def _e(x: float) -> str:
@@ -182,9 +199,11 @@ def _work_sentence(work: dict) -> str:
         low, high = work["rates"]
         text += (f". The finished ones ran {_e(work['steps'])} in {work['seconds'] / 3600:,.1f} worker-hours: "
                  f"{work['rate'] / 1e6:.2f} M a second on average, {low / 1e6:.2f}–{high / 1e6:.2f} M for single "
-                 f"batches. At the average rate, the rest at its caps would take about "
-                 f"{work['left'] / work['rate'] / 3600:,.0f} worker-hours: an estimate, since the pending rows "
-                 "are the long ones")
+                 f"batches")
+    if work.get("hours") == work.get("hours"):          # not NaN
+        text += (f". Planned: at the rate each task's finished batches ran here (this comparison's and the earlier "
+                 f"one's in before/), the rest at its caps would take about {work['hours']:,.0f} worker-hours, an "
+                 "upper bound (a trial that meets its rule stops early)")
     return text + "."
 
 
@@ -304,8 +323,9 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
 
 
 def write_page(folder: Path, summary: pd.DataFrame, trials: pd.DataFrame, rows, meta: dict,
-               tests: list[int] | None = None, batch_of: dict[str, str] | None = None) -> None:
+               tests: list[int] | None = None, batch_of: dict[str, str] | None = None,
+               earlier: tuple | None = None) -> None:
     """``README.md`` beside the comparison's tables (``comparison_page``), the continual task's from
-    ``folder.parent / "cerg"``; ``batch_of``: as ``remaining_work``'s."""
+    ``folder.parent / "cerg"``; ``batch_of``, ``earlier``: as ``remaining_work``'s."""
     write_atomic(folder / "README.md", comparison_page(summary, meta, folder.parent / "cerg",
-                                                       remaining_work(trials, rows, batch_of), tests))
+                                                       remaining_work(trials, rows, batch_of, earlier), tests))

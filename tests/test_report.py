@@ -167,7 +167,17 @@ def test_remaining_work_counts_a_pack_once_and_pending_jobs_to_their_caps():
     streak = next(r for r in pending if r.task_name == "exp2c").scaled(criterion=Streak())
     assert remaining_work(trials, [streak])["left"] == streak.trials * (streak.cap + 10_000) * streak.task.max_len
     sentence = _work_sentence(work)
-    assert f"The {len(pending)} pending jobs need at most" in sentence and "an estimate" in sentence
+    assert f"The {len(pending)} pending jobs need at most" in sentence and "upper bound" in sentence
+    steps_of = lambda r: r.trials * r.cap * r.task.max_len
+    # each pending job at its task's rate in the finished batches (exp 4's pack, the per-step row's task), the
+    # rest at the average; an earlier comparison's batches count too (here 4x as fast)
+    assert set(work["task_rates"]) == {pack[0].task_name, alone.task_name} and "exp2c" not in work["task_rates"]
+    at = lambda w: sum(steps_of(r) / w["task_rates"].get(r.task_name, w["rate"]) for r in pending) / 3600
+    assert abs(work["hours"] - at(work)) < 1e-9 * work["hours"]
+    faster = remaining_work(trials, ROWS, batches(ROWS), (trials.assign(wall_s=trials["wall_s"] / 4), ROWS,
+                                                          batches(ROWS)))
+    assert faster["task_rates"][pack[0].task_name] > work["task_rates"][pack[0].task_name]
+    assert faster["hours"] < work["hours"] and abs(faster["hours"] - at(faster)) < 1e-9 * faster["hours"]
     assert _work_sentence({**work, "pending": 0}) == ""
     from lstm97.report import job_name
     split = {job_name(r.label, r.reading.name): f"batch {i}" for i, r in enumerate(pack[:2])}   # as recorded
