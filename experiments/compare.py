@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import get
-from lstm97 import compare_report, engines, plots
+from lstm97 import compare_report, engines, lanes, plots
 from lstm97.cells import LSTM1997, n_weights
 from lstm97.config import Row
 from lstm97.experiment import Experiment
@@ -102,18 +102,26 @@ def factors(row: Row, kind: str, every=RATE_FACTORS) -> tuple[float, ...]:
     return (LONG_RATE.get((row.task_name, kind), 1.0),) if is_long(row) else every
 
 
-def _rows(every=RATE_FACTORS, sources=None, one_rate_on_long_rows=True):
+def engine(row: Row, arch) -> str:
+    """Issue 17: the lanes engine for the 1997 net where it covers the net and the targets are sparse (make
+    bench: about 1.8x the scan engine at a comparison program's 50 trials), else ``auto`` (the scan engine at
+    10 trials). Exp 1 (targets at every step) and the full-gradient ablation keep the scan engine."""
+    sparse = not row.task.targets_every_step
+    return "lanes" if isinstance(arch, LSTM1997) and lanes.supports(arch) and sparse else "auto"
+
+
+def _rows(every=RATE_FACTORS, sources=None, one_rate_on_long_rows=True, engines_of=engine):
     for row in sources or paper_rows():
         for kind in CELLS:
             arch = matched(row.arch, kind)
             for factor in (factors(row, kind, every) if one_rate_on_long_rows else every):
                 yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | {kind} | lr x{factor:g}",
                               paper_row=f"{row.experiment} {row.label}", rate_factor=factor, arch=arch, learning_rate=round(row.learning_rate * factor, 12),
-                              trials=min(row.trials, TRIALS), engine="auto",
+                              trials=min(row.trials, TRIALS), engine=engines_of(row, arch),
                               note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)})")
 
 
-def _ablations(sources=None):
+def _ablations(sources=None, engines_of=engine):
     """Issue 6's ablations of the 1997 design, each on the rows where the paper says it matters, at the
     paper's rate and 10 trials: the full gradient instead of the truncated one (all rows of exps 1, 4 and 6a);
     no output gates (exp 1: "output gates were needed for fast learning"); no input-gate bias (exps 3, 4, 6:
@@ -130,9 +138,10 @@ def _ablations(sources=None):
         if row.experiment in ("exp3", "exp4", "exp6") and arch.in_gate_bias is not None:
             ablations.append(("no input-gate bias", dict(arch=replace(arch, in_gate_bias=None))))
         for name, changes in ablations:
-            yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | lstm1997 [{name}] | lr x1",
-                          paper_row=f"{row.experiment} {row.label}", variant=name, trials=min(row.trials, TRIALS), engine="auto", **changes,
-                          note=f"ablation: {name}")
+            made = replace(row, experiment="compare", label=f"{row.experiment} {row.label} | lstm1997 [{name}] | lr x1",
+                           paper_row=f"{row.experiment} {row.label}", variant=name, trials=min(row.trials, TRIALS),
+                           note=f"ablation: {name}", **changes)
+            yield replace(made, engine=engines_of(made, made.arch))
 
 
 FORGET_BIAS = 5.0
@@ -172,9 +181,9 @@ ROWS = tuple(_rows()) + tuple(_ablations()) + tuple(_forget_bias())
 def before_rows() -> tuple[Row, ...]:
     """The rows of the comparison made before issue 17, under BEFORE at every rate (results/compare/before/,
     frozen): their job files stay in jobs/ and load under these rows (tests/test_readings.py)."""
-    sources = paper_rows(BEFORE)
-    return (tuple(_rows(sources=sources, one_rate_on_long_rows=False)) + tuple(_ablations(sources))
-            + tuple(_forget_bias(reading=BEFORE)))
+    sources, auto = paper_rows(BEFORE), lambda row, arch: "auto"
+    return (tuple(_rows(sources=sources, one_rate_on_long_rows=False, engines_of=auto))
+            + tuple(_ablations(sources, engines_of=auto)) + tuple(_forget_bias(reading=BEFORE)))
 
 
 # --quick (minutes): the first paper row of each task, every cell at the paper's rate, its ablations and

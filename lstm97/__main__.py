@@ -30,6 +30,7 @@ from lstm97.sweep import SweepError, finished, run_sweep
 from lstm97.tasks import TaskError, make_task
 
 GRID_ROW = "exp4 T=100"       # make bench: a paper row's 16 readings trained in one program, and one at a time
+PACKED_ROW = "exp4 T=100"     # make bench: the comparison's widest program on this row, and its earlier batches
 
 
 def cmd_sample(args) -> int:
@@ -162,13 +163,27 @@ def cmd_report(args) -> int:
     return 0
 
 
+def comparison_program(paper_row: str) -> tuple[list, list[list[int]]]:
+    """The widest program ``run compare`` trains on ``paper_row`` (rows of one ``engines.wide_key``, the
+    first of the widest) on the engine it trained on before (``auto``: ``bench.run_grid`` adds the lanes
+    engine's line), and the batches its rows trained in before (``engines.pack_key``: a row's rates)."""
+    rows = [r.scaled(engine="auto") for r in experiments.get("compare").rows          # the scan engine, as before
+            if r.paper_row == paper_row and engines.packable(r)]
+    programs: dict[str, list] = {}
+    for row in rows:
+        programs.setdefault(engines.wide_key(row), []).append(row)
+    members = max(programs.values(), key=len)
+    keys = list(dict.fromkeys(engines.pack_key(r) for r in members))
+    return members, [[i for i, r in enumerate(members) if engines.pack_key(r) == k] for k in keys]
+
+
 def cmd_bench(args) -> int:
     if args.task == "suite":
         check_writable(args.out)
         grid = search.plan(GRID_ROW, experiments.registry())          # exp 4 T=100 under its readings' grid
         rows = [r for r in grid.rows if engines.wide_key(r) == engines.wide_key(grid.rows[0])][:16]
         bench.run_suite(args.out, seconds=args.seconds, command=" ".join(["python -m lstm97"] + args.argv),
-                        grid=(GRID_ROW, rows))
+                        grid=(GRID_ROW, rows), packed=(PACKED_ROW, *comparison_program(PACKED_ROW)))
         return 0
     setting = bench.Setting(args.task, tuple(parse_options(args.options).items()), trials=args.trials,
                             seconds=args.seconds, chunk=args.chunk, engine=args.engine,

@@ -205,38 +205,46 @@ def net_name(task: str, options: dict) -> str:
     return " ".join([task] + [f"{k}={v}" for k, v in sorted(options.items())])
 
 
-def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[dict, dict]:
-    """A grid of readings of one paper row (``rows``: the row under each reading, ``engines.wide_key`` equal)
-    trained three ways, in one process each: all rows' trials side by side in one program (``make_train(members=
-    rows)``, as ``python -m lstm97 readings`` trains them), the same on the lanes engine (rows declaring
-    ``engine="lanes"``, where it covers the net), and one row's job at a time (as the search trained before),
-    each job for an equal share of ``seconds`` after its compile. Returns the measurements, wide first."""
+def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200, before: list[list[int]] | None = None,
+             what: str = "readings") -> tuple[dict, ...]:
+    """Jobs that can share one program (``rows``, ``engines.wide_key`` equal: a paper row's grid of readings, or
+    a comparison program's rows) trained three ways, in one process each: all rows' trials side by side in
+    one program (``make_train(members=rows)``, as ``python -m lstm97 readings`` and a wide sweep train them),
+    the same on the lanes engine (rows declaring ``engine="lanes"``, where it covers the net), and the way they
+    trained before, one batch at a time (``before``: each batch's row indices, by default one row a batch),
+    each batch for its share of ``seconds`` after its compile. ``what`` names the rows. Returns the
+    measurements, wide first."""
     enable_compilation_cache()
     rows = [r.scaled(chunk=chunk, cap=NEVER) for r in rows]        # no trial stops while it is timed
     length = mean_length(rows[0].task)
-
     trials = rows[0].trials
-    keys = jnp.concatenate([trial_keys(r, 0, trials) for r in rows])
-    member = jnp.repeat(jnp.arange(len(rows), dtype=jnp.int32), trials)
-    rates = jnp.repeat(jnp.asarray([r.learning_rate for r in rows], jnp.float32), trials)
+    batches = [[rows[i] for i in batch] for batch in (before or [[i] for i in range(len(rows))])]
+
+    def program(members: list[Row]):
+        if len(members) == 1:                                      # a job alone, as train_row trains it
+            train = make_train(members[0])
+            return train, jax.jit(jax.vmap(train.init))(trial_keys(members[0], 0, trials), jnp.arange(trials))
+        keys = jnp.concatenate([trial_keys(r, 0, trials) for r in members])
+        member = jnp.repeat(jnp.arange(len(members), dtype=jnp.int32), trials)
+        rates = jnp.repeat(jnp.asarray([r.learning_rate for r in members], jnp.float32), trials)
+        train = make_train(members[0], rate_in_state=True, members=tuple(members))
+        return train, jax.jit(jax.vmap(train.init))(keys, jnp.tile(jnp.arange(trials), len(members)), rates, member)
 
     def wide(members: list[Row]) -> tuple[int, float, float]:
-        train = make_train(members[0], rate_in_state=True, members=tuple(members))
-        state = jax.jit(jax.vmap(train.init))(keys, jnp.tile(jnp.arange(trials), len(rows)), rates, member)
-        return timed(train, state, seconds)[1:]
+        return timed(*program(members), seconds)[1:]
 
     chunks, wide_s, wide_compile = wide(rows)
     on_lanes = [replace(r, engine="lanes") for r in rows] if lanes.supports(rows[0].arch) else []
     lanes_run = wide(on_lanes) if on_lanes else None
-    alone_chunks, alone_s, alone_compile = 0, 0.0, 0.0
-    for row in rows:
-        train = make_train(row)
-        state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
-        _, n, elapsed, compile_s = timed(train, state, seconds / len(rows))
-        alone_chunks, alone_s, alone_compile = alone_chunks + n, alone_s + elapsed, alone_compile + compile_s
+    batch_sequences, batch_s, batch_compile = 0, 0.0, 0.0
+    for batch in batches:
+        _, n, elapsed, compile_s = timed(*program(batch), seconds * len(batch) / len(rows))
+        batch_sequences += n * chunk * trials * len(batch)
+        batch_s, batch_compile = batch_s + elapsed, batch_compile + compile_s
 
     def result(sequences: int, elapsed: float, compile_s: float, width: int, how: str, engine: str = "") -> dict:
-        return {"task": rows[0].task_name, "options": {"T": rows[0].task.T}, "engine": engine or choose(rows[0]),
+        return {"task": rows[0].task_name, "options": {"T": getattr(rows[0].task, "T", None)},
+                "engine": engine or choose(rows[0]),
                 "updates": rows[0].updates, "weights": rows[0].weights, "trials": width, "chunk": chunk,
                 "processes": 1, "seconds": round(elapsed, 2), "compile_s": round(compile_s, 2),
                 "sequences_per_s": sequences / elapsed, "trial_steps_per_s": sequences * length / elapsed,
@@ -245,19 +253,24 @@ def run_grid(rows: list[Row], seconds: float = 8.0, chunk: int = 200) -> tuple[d
 
     n = len(rows)
     made = [result(chunks * chunk * trials * n, wide_s, wide_compile, trials * n,
-                   f"{n} readings x {trials} trials in one program")]
+                   f"{n} {what} x {trials} trials in one program")]
     if lanes_run is not None:
         made.append(result(lanes_run[0] * chunk * trials * n, lanes_run[1], lanes_run[2], trials * n,
-                           f"{n} readings x {trials} trials in one program, lanes engine", "lanes"))
-    return tuple(made) + (result(alone_chunks * chunk * trials, alone_s, alone_compile, trials,
-                                 f"the same {n} readings, one {trials}-trial job at a time"),)
+                           f"{n} {what} x {trials} trials in one program, lanes engine", "lanes"))
+    widths = sorted({len(b) * trials for b in batches}, reverse=True)
+    how = (f"the same {n} {what}, one {trials}-trial job at a time" if widths == [trials] else
+           f"the same {n} {what} in their {len(batches)} batches of {' and '.join(map(str, widths))} trials, "
+           "one at a time")
+    return tuple(made) + (result(batch_sequences, batch_s, batch_compile, max(widths), how),)
 
 
 def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=print,
-              grid: tuple[str, list[Row]] | None = None) -> list[dict]:
-    """Every suite net under every configuration, and with ``grid`` (a paper row's name and its rows under
-    a grid of readings) the grid trained wide against one job at a time (``run_grid``); writes ``bench.csv``
-    and ``README.md`` under ``out``."""
+              grid: tuple[str, list[Row]] | None = None,
+              packed: tuple[str, list[Row], list[list[int]]] | None = None) -> list[dict]:
+    """Every suite net under every configuration; with ``grid`` (a paper row's name and its rows under a grid
+    of readings) the grid trained wide against one job at a time, and with ``packed`` (a name, the rows of one
+    wide program of the comparison and the batches they trained in before) that program against those
+    batches (``run_grid``); writes ``bench.csv`` and ``README.md`` under ``out``."""
 
     out = Path(out)
     rows = []
@@ -269,13 +282,18 @@ def run_suite(out, seconds: float = 8.0, command: str = "make bench", progress=p
             rows.append({"net": net_name(task, options), "config": config, **{k: v for k, v in result.items()
                                                                               if k != "options"}})
             progress(f"{rows[-1]['net']} | {config}: {result['trial_steps_per_s'] / 1e6:.2f}M trial-steps/s")
+    lines = []
     if grid is not None:
-        name, grid_rows = grid
-        for result in run_grid(grid_rows, seconds=seconds):
-            rows.append({"net": f"{name}, grid of {len(grid_rows)} readings", "config": result.pop("how"),
+        lines.append((f"{grid[0]}, grid of {len(grid[1])} readings", run_grid(grid[1], seconds=seconds)))
+    if packed is not None:
+        name, members, before = packed
+        lines.append((f"{name}, a comparison program of {len(members)} jobs",
+                      run_grid(members, seconds=seconds, before=before, what="jobs")))
+    for net, results in lines:
+        for result in results:
+            rows.append({"net": net, "config": result.pop("how"),
                          **{k: v for k, v in result.items() if k != "options"}})
-            progress(f"{rows[-1]['net']} | {rows[-1]['config']}: {result['trial_steps_per_s'] / 1e6:.2f}M "
-                     f"trial-steps/s")
+            progress(f"{net} | {rows[-1]['config']}: {result['trial_steps_per_s'] / 1e6:.2f}M trial-steps/s")
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".bench.csv.tmp"

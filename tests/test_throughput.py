@@ -136,3 +136,19 @@ def test_the_bench_grid_times_one_wide_program_on_each_engine_and_the_jobs_one_a
     assert (wide["engine"], on_lanes["engine"], alone["engine"]) == ("scan", "lanes", "scan")
     assert wide["trials"] == on_lanes["trials"] == 4 and alone["trials"] == 2
     assert all(r["trial_steps_per_s"] > 0 and "readings" in r["how"] for r in (wide, on_lanes, alone))
+
+
+def test_the_bench_times_a_comparison_program_against_the_batches_its_rows_trained_in_before():
+    """make bench's comparison line: the widest program ``run compare`` trains on exp 4 T=100 (the 1997 net's
+    four rates and its no-input-gate-bias ablation, 50 trials) against its earlier batches (the rates' 40-trial
+    pack, then the ablation's 10 trials alone); each line counts the trial-steps it trained."""
+    from lstm97.__main__ import comparison_program
+    members, before = comparison_program("exp4 T=100")
+    assert [r.label for r in members] == [f"exp4 T=100 | lstm1997 | lr x{f}" for f in ("0.1", "0.3", "1", "3")] + [
+        "exp4 T=100 | lstm1997 [no input-gate bias] | lr x1"]
+    assert before == [[0, 1, 2, 3], [4]]
+    rows = [BASE, replace(BASE, label="wide rate", learning_rate=1.0), replace(BASE, label="third", learning_rate=0.3)]
+    wide, on_lanes, batches = bench.run_grid(rows, seconds=0.3, chunk=20, before=[[0, 1], [2]], what="jobs")
+    assert wide["trials"] == on_lanes["trials"] == 6 and batches["trials"] == 4
+    assert batches["how"] == "the same 3 jobs in their 2 batches of 4 and 2 trials, one at a time"
+    assert all(r["trial_steps_per_s"] > 0 for r in (wide, on_lanes, batches))
