@@ -104,7 +104,7 @@ def factors(row: Row, kind: str, every=RATE_FACTORS) -> tuple[float, ...]:
 
 def engine(row: Row, arch) -> str:
     """Issue 17: the lanes engine for the 1997 net where it covers the net and the targets are sparse (make
-    bench: about 1.8x the scan engine at a comparison program's 50 trials), else ``auto`` (the scan engine at
+    bench: 1.9x the scan engine at a comparison program's 50 trials), else ``auto`` (the scan engine at
     10 trials). Exp 1 (targets at every step) and the full-gradient ablation keep the scan engine."""
     sparse = not row.task.targets_every_step
     return "lanes" if isinstance(arch, LSTM1997) and lanes.supports(arch) and sparse else "auto"
