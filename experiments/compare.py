@@ -63,7 +63,6 @@ def matched(paper: LSTM1997, kind: str):
 # issue 17: each paper row is compared under the reading that is its answer in the paper's tables (the defaults,
 # or the reading confirmed for it; experiments/expN.py), with the comparison's cap of 3x the paper's mean. The
 # comparison made before, under lstm97/readings.py's BEFORE (439 of 799 jobs), is kept in results/compare/before/.
-CAP = "3x"
 
 
 def answer(row: Row) -> Reading:
@@ -207,8 +206,8 @@ def _page(folder, summary, trials, rows, meta, tests):
     before = Path(folder) / "before"
     earlier = None
     if not meta.get("quick") and (before / "trials.csv").is_file():
-        recorded = json.loads((before / "run.json").read_text()).get("job_packs")
-        earlier = (pd.read_csv(before / "trials.csv"), before_rows(), batches(before_rows(), recorded))
+        recorded, old = json.loads((before / "run.json").read_text()).get("job_packs"), before_rows()
+        earlier = (pd.read_csv(before / "trials.csv"), old, batches(old, recorded))
     compare_report.write_page(folder, summary, trials, rows, meta, tests, batches(rows, meta.get("job_packs")),
                               earlier)
 

@@ -200,7 +200,7 @@ def _work_sentence(work: dict) -> str:
         text += (f". The finished ones ran {_e(work['steps'])} in {work['seconds'] / 3600:,.1f} worker-hours: "
                  f"{work['rate'] / 1e6:.2f} M a second on average, {low / 1e6:.2f}–{high / 1e6:.2f} M for single "
                  f"batches")
-    if work.get("hours") == work.get("hours"):          # not NaN
+    if pd.notna(work.get("hours")):
         text += (f". Planned: at the rate each task's finished batches ran here (this comparison's and the earlier "
                  f"one's in before/), the rest at its caps would take about {work['hours']:,.0f} worker-hours, an "
                  "upper bound (a trial that meets its rule stops early)")
