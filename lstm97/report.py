@@ -144,6 +144,8 @@ def where_they_fail(summary: pd.DataFrame, trials: pd.DataFrame, experiment: str
                 if len(ok):
                     text += f" (successful trials: {spread(ok[column], digits)})"
                 parts.append(text)
+            if "test_confusion" in failed and failed["test_confusion"].map(lambda c: isinstance(c, str)).all():
+                parts.append(misread(failed["test_confusion"]))
         if r.successes and not pd.isna(r.paper_sequences) and r.paper_sequences:
             ratio = r.mean_sequences / r.paper_sequences
             if not 0.5 <= ratio <= 2:
@@ -155,6 +157,26 @@ def where_they_fail(summary: pd.DataFrame, trials: pd.DataFrame, experiment: str
                          else "no reading searched yet")
         out.append(f"- **{r.row}** ({r.verdict}): " + "; ".join(parts) + ".")
     return "\n".join(out) + "\n"
+
+
+def misread(confusions: pd.Series) -> str:
+    """Exp 6's failed nets, from their final confusion matrices (true × most active output, ``train.final_test``):
+    how many classes each gets right (most of its test sequences on the right output), in trial order, and,
+    pooled over their misclassified sequences, how often the guess misreads each relevant position. A class is
+    its relevant symbols read as binary, t1 most significant (``lstm97/tasks/exp6.py``), so a guess misreads
+    position k where its class index differs from the truth's in bit k."""
+    matrices = [[[int(v) for v in row.split(",")] for row in c.split(";")] for c in confusions]
+    n = len(matrices[0])
+    bits = n.bit_length() - 1
+    right = [sum(m[i][i] * 2 > sum(m[i]) for i in range(n)) for m in matrices]
+    wrong = sum(m[i][j] for m in matrices for i in range(n) for j in range(n) if i != j)
+    text = f"classes right per failed net {', '.join(map(str, right))} of {n}"
+    if wrong and n == 2 ** bits:
+        misreads = [sum(m[i][j] for m in matrices for i in range(n) for j in range(n)
+                        if (i ^ j) >> (bits - 1 - k) & 1) for k in range(bits)]
+        text += (f"; of their {wrong:,} misclassified test sequences the guess misreads "
+                 + ", ".join(f"t{k + 1} in {100 * m / wrong:.0f} %" for k, m in enumerate(misreads)))
+    return text
 
 
 def _true(value) -> bool:

@@ -289,3 +289,20 @@ def test_the_searched_column_names_the_reading_the_pick_rule_would(tmp_path):
                   dict(base, reading="nearest but fewer", successes=8, mean_sequences=78_000)]).to_csv(
         tmp_path / "readings" / "summary.csv", index=False)
     assert "best near 10/10" in _searched(tmp_path)[("exp3", "3b T=100 N=1")]
+
+
+def test_a_failed_exp6_net_is_said_to_misread_the_position_its_confusion_shows():
+    """Exp 6b's classes are X = 0, Y = 1 read as binary, t1 most significant (Sec. 5.6; V = YXX, B = YYX):
+    a net that takes every V for a B gets 7 of 8 classes right and misreads t2 alone."""
+    from lstm97.report import misread
+    eye = [[40 * (i == j) for j in range(8)] for i in range(8)]
+    v_as_b = [row[:] for row in eye]
+    v_as_b[4] = [0, 0, 0, 0, 0, 0, 40, 0]
+    s_as_q_or_v = [row[:] for row in eye]               # S = XYX: Q = XXX misreads t2, V = YXX t1 and t2
+    s_as_q_or_v[2] = [10, 0, 5, 0, 25, 0, 0, 0]
+    text = lambda m: ";".join(",".join(map(str, r)) for r in m)
+    assert misread(pd.Series([text(v_as_b)])) == ("classes right per failed net 7 of 8; of their 40 misclassified "
+                                                  "test sequences the guess misreads t1 in 0 %, t2 in 100 %, t3 in 0 %")
+    both = misread(pd.Series([text(v_as_b), text(s_as_q_or_v), text(eye)]))
+    assert both.startswith("classes right per failed net 7, 7, 8 of 8; of their 75 misclassified")
+    assert both.endswith("t1 in 33 %, t2 in 100 %, t3 in 0 %")
