@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import jax
 import pandas as pd
 
 from experiments import get
@@ -22,7 +23,7 @@ from lstm97.experiment import Experiment
 from lstm97.report import job_name
 from lstm97.modern import GRU, Elman, GatedLSTM, vanilla_lstm
 from lstm97.readings import BEFORE, Reading
-from lstm97.registry import COMPARED
+from lstm97.registry import COMPARED, make_cell
 
 CELLS = COMPARED
 RATE_FACTORS = (0.1, 0.3, 1.0, 3.0)
@@ -109,15 +110,27 @@ def engine(row: Row, arch) -> str:
     return "lanes" if isinstance(arch, LSTM1997) and lanes.supports(arch) and sparse else "auto"
 
 
+def grown(row: Row, arch):
+    """Exp 2a/2b's sequential construction (decision 4) for ``arch`` on ``row``: the row's, where ``arch`` has
+    the memory-cell weights it holds back (the LSTMs); ``None`` for a net with no memory cell to add (GRU,
+    Elman), which trains whole from the first sequence."""
+    if row.construction is None:
+        return None
+    names = jax.eval_shape(make_cell(arch).init_params, jax.random.PRNGKey(0))
+    return row.construction if set(row.construction.hold) <= set(names) else None
+
+
 def _rows(every=RATE_FACTORS, sources=None, one_rate_on_long_rows=True, engines_of=engine):
     for row in sources or paper_rows():
         for kind in CELLS:
             arch = matched(row.arch, kind)
+            construction = grown(row, arch)
+            whole = "; no memory cell to add: whole from the start" if row.construction and not construction else ""
             for factor in (factors(row, kind, every) if one_rate_on_long_rows else every):
                 yield replace(row, experiment="compare", label=f"{row.experiment} {row.label} | {kind} | lr x{factor:g}",
                               paper_row=f"{row.experiment} {row.label}", rate_factor=factor, arch=arch, learning_rate=round(row.learning_rate * factor, 12),
-                              trials=min(row.trials, TRIALS), engine=engines_of(row, arch),
-                              note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)})")
+                              trials=min(row.trials, TRIALS), engine=engines_of(row, arch), construction=construction,
+                              note=f"{n_weights(arch)} weights (paper net: {n_weights(row.arch)}){whole}")
 
 
 def _ablations(sources=None, engines_of=engine):

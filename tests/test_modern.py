@@ -203,6 +203,22 @@ def test_the_comparison_compares_each_row_under_its_answer_at_3x_its_mean():
         assert row.reading == papers[row.paper_row].reading and row.cap == papers[row.paper_row].cap, row.label
 
 
+def test_exp2ab_comparison_grows_the_lstms_and_trains_the_gru_and_elman_net_whole():
+    """Decision 4: exp 2a/2b add the memory cell once the error stops decreasing, holding its outgoing weights
+    at 0 until then. Every LSTM of the comparison has those weights and is grown so; the GRU and the Elman net
+    have no memory cell to add and train whole from the start (each of their jobs starts: init runs)."""
+    from experiments.compare import ROWS
+    from lstm97.train import make_train, trial_keys
+    rows = [r for r in ROWS if r.paper_row in ("exp2 2a LSTM p=100", "exp2 2b LSTM p=100")]
+    assert len(rows) == 50
+    for row in rows:
+        memoryless = row.cell in ("gru", "elman")
+        assert (row.construction is None) == memoryless, row.label
+        assert ("no memory cell to add" in row.note) == memoryless, row.label
+        if row.rate_factor == 1.0:
+            jax.eval_shape(jax.vmap(make_train(row).init), trial_keys(row, 0, 2), jnp.arange(2))
+
+
 def test_the_long_rows_one_rate_is_the_best_on_the_tasks_shorter_rows():
     """LONG_RATE, declared from the comparison under the earlier readings (results/compare/before/): each
     cell's factor with the most successes over its task's shorter rows, x1 where it never succeeded."""
