@@ -13,7 +13,7 @@ from lstm97.compare_report import comparison_grid  # noqa: E402
 from lstm97.config import Row  # noqa: E402
 from lstm97.registry import COMPARED as CELLS  # noqa: E402
 from lstm97.summary import summarise  # noqa: E402
-from lstm97.trials_file import of_row  # noqa: E402
+from lstm97.trials_file import confusion, of_row  # noqa: E402
 
 
 def sequences_against(xs: list[float], groups: list[pd.DataFrame], caps: list[int], xlabel: str, ax=None):
@@ -196,7 +196,7 @@ def exp6_figures(trials: pd.DataFrame, rows: tuple[Row, ...]) -> dict:
         cells = [(c, n) for c, n in zip(t.get("test_confusion", []), sizes) if isinstance(c, str)]
         if not cells:
             continue
-        matrix = np.array([[int(v) for v in line.split(",")] for line in cells[0][0].split(";")])
+        matrix = confusion(cells[0][0])
         size = int(cells[0][1]) if pd.notna(cells[0][1]) else int(matrix.sum())
         names = row.task.class_names()
         fig, ax = plt.subplots(figsize=(4 + 0.3 * len(names), 3.6 + 0.3 * len(names)))

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from lstm97 import plots
@@ -19,7 +20,7 @@ from lstm97.files import tables_folder, write_atomic
 from lstm97.paper import TEST_SET
 from lstm97.marks import QUICK_TITLE, QUICK_VERDICT, quick_banner, quick_parts, sizes_text, span  # noqa: F401
 from lstm97.summary import summarise  # noqa: F401 (tables are built here; plots and search use it too)
-from lstm97.trials_file import read_trials
+from lstm97.trials_file import confusion, read_trials
 
 TRIAL_COLUMNS = ["experiment", "row", "cell", "reading", "pilot", "seed", "trial", "success", "sequences", "presented",
                  "learned_at", "grown_at", "reason", "final_error", "wall_s",
@@ -165,17 +166,18 @@ def misread(confusions: pd.Series) -> str:
     pooled over their misclassified sequences, how often the guess misreads each relevant position. A class is
     its relevant symbols read as binary, t1 most significant (``lstm97/tasks/exp6.py``), so a guess misreads
     position k where its class index differs from the truth's in bit k."""
-    matrices = [[[int(v) for v in row.split(",")] for row in c.split(";")] for c in confusions]
-    n = len(matrices[0])
+    matrices = np.stack([confusion(c) for c in confusions])
+    n = matrices.shape[1]
     bits = n.bit_length() - 1
-    right = [sum(m[i][i] * 2 > sum(m[i]) for i in range(n)) for m in matrices]
-    wrong = sum(m[i][j] for m in matrices for i in range(n) for j in range(n) if i != j)
+    right = (2 * np.diagonal(matrices, axis1=1, axis2=2) > matrices.sum(2)).sum(1)
+    off = matrices.sum(0) * (1 - np.eye(n, dtype=int))               # pooled misclassified sequences
+    wrong = int(off.sum())
     text = f"classes right per failed net {', '.join(map(str, right))} of {n}"
     if wrong and n == 2 ** bits:
-        misreads = [sum(m[i][j] for m in matrices for i in range(n) for j in range(n)
-                        if (i ^ j) >> (bits - 1 - k) & 1) for k in range(bits)]
+        index = np.arange(n)
+        differs = [(index[:, None] ^ index[None, :]) >> (bits - 1 - k) & 1 for k in range(bits)]
         text += (f"; of their {wrong:,} misclassified test sequences the guess misreads "
-                 + ", ".join(f"t{k + 1} in {100 * m / wrong:.0f} %" for k, m in enumerate(misreads)))
+                 + ", ".join(f"t{k + 1} in {100 * (off * d).sum() / wrong:.0f} %" for k, d in enumerate(differs)))
     return text
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 import pandas as pd
 
 # what report.summarise, plots and compare_report.remaining_work read from an experiment's trials.csv
@@ -122,3 +123,9 @@ def of_row(trials: pd.DataFrame, row) -> pd.DataFrame:
         reading = trials["reading"].astype(object)            # an all-empty column reads as float
         chosen &= reading.where(reading.notna(), "paper") == row.reading.name
     return trials[chosen]
+
+
+def confusion(cell: str) -> np.ndarray:
+    """A trial row's ``test_confusion`` (exp 6, written by ``train.final_test``): true class × most active output,
+    rows separated by ';', columns by ','."""
+    return np.array([[int(v) for v in line.split(",")] for line in cell.split(";")])
