@@ -24,7 +24,8 @@ def rows(reading: Reading = PAPER, pilot: bool = False) -> tuple[Row, ...]:
     """Table 7's rows under ``reading`` (its exp-4 fields)."""
     reading = reading.applying_to("exp4")
     return tuple(Row("exp4", f"T={T}", "exp4", make_task("exp4", T=T, marked_first=reading["marked_first"]),
-                     replace(lstm_45((-3.0, -6.0)), out_init=reading["out_init"]), 0.5, TRIALS["exp4"],
+                     replace(lstm_45((-3.0, -6.0)), out_init=reading["out_init"],
+                             recurrent_init=reading["recurrent_init"]), 0.5, TRIALS["exp4"],
                      CAP_FACTOR[reading["cap"]] * ref.sequences,
                      Recent(2000, fewer_wrong_than=1, mean_below=0.01), paper=ref, chunk=CHUNK[T],
                      test_sequences=TEST_SET, reading=reading, pilot=pilot)
@@ -51,7 +52,9 @@ VARIANTS = tuple(_variants())
 # and the old pilot's marked-pair reading
 GRID = tuple(Reading.of(out_init=o, marked_first=m, cap=c) for o in ("uniform", "zero", "zero_bias", "small")
              for m in ("zeroed", "kept") for c in ("3x", "10x"))
-READINGS = GRID + (Reading.of(marked_first="zeroed_either"),)
+# and the drift remedy of evidence.md sec. 3 for T >= 500 (recurrent_init; block 1 drifts while it trains)
+READINGS = GRID + (Reading.of(marked_first="zeroed_either"), Reading.of(recurrent_init="zero"),
+                   Reading.of(recurrent_init="gates_zero"))
 
 EXPERIMENT = Experiment(
     name="exp4", paper=True, rows=ROWS, build=rows, readings=READINGS, variants=VARIANTS, figures=plots.exp4_figures,

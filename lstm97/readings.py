@@ -55,7 +55,8 @@ FIELDS = {f.name: f for f in (
           "Table 11: every weight from U[-0.2, 0.2]; gates_zero: the weights from the gates to the cells and gates "
           "start at 0, zero: every hidden-to-hidden weight does (evidence.md sec. 2: the gates' ~0.5 activations "
           "through random weights drift s by ~0.1 a step, |s| at the target 4.5 at q = 100 and 47 at q = 1000 "
-          "before training, 0.6 and 1.6 with zero recurrent weights)", ("exp2c",)),
+          "before training, 0.6 and 1.6 with zero recurrent weights; exp 5's random gate biases: 3.2, 2.3 with "
+          "zero recurrent weights; Table 10/11 give exps 4 and 5 U[-0.1, 0.1] alike)", ("exp2c", "exp4", "exp5")),
     Field("exp1_target", "next", ("next", "legal"), "inference",
           "D7; spec sec. 2: the paper does not say whether the training target is the actual next symbol "
           "(one-hot, the default) or every symbol the grammar allows next (legal: a 1 on each legal successor, "

@@ -151,6 +151,21 @@ def test_recurrent_init_zeroes_only_the_named_hidden_weights_and_keeps_every_oth
     assert fingerprint(zeroed) != fingerprint(paper) and zeroed.reading.name == "recurrent_init=zero"
 
 
+def test_recurrent_init_reaches_exps_4_and_5_and_their_paper_rows_keep_their_committed_jobs():
+    """Table 10/11 draw every exp-4/5 weight from U[-0.1, 0.1]; recurrent_init (a drift remedy, evidence.md
+    sec. 3) applies there too: the rows built under it carry it in the net, and the paper's rows are the
+    committed seed-0 jobs still (their fingerprints unchanged)."""
+    for name in ("exp4", "exp5"):
+        paper = {r.label: r for r in rows_of(name) if r.reading == PAPER and not r.pilot}
+        zeroed = {r.label: r for r in get(name).rows_under(Reading.of(recurrent_init="zero"))}
+        assert set(zeroed) == set(paper)
+        for label, row in paper.items():
+            assert row.arch.recurrent_init == "uniform" and zeroed[label].arch.recurrent_init == "zero"
+            assert fingerprint(zeroed[label]) != fingerprint(row)
+            assert zeroed[label].reading.name == "recurrent_init=zero"
+            assert load_job(RESULTS, row, 0, row.trials) is not None, (name, label)
+
+
 def test_out_init_sets_only_the_output_units_start_and_the_paper_rows_keep_their_jobs():
     """Table 11 draws every exp-4 weight from U[-0.1, 0.1], the output unit's alike (93 weights); the out_init
     reading (evidence.md sec. 3) scales the output unit's weights and bias at the start: zero (both 0),
