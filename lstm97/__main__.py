@@ -11,7 +11,9 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import jax
@@ -260,6 +262,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lstm97: interrupted; finished jobs are kept, run the same command to resume", file=sys.stderr)
         return 130
+    except Exception as e:                     # a bug of ours: one line here, the traceback in a file
+        return internal_error(e)
+
+
+INTERNAL_ERROR = 70                            # EX_SOFTWARE (sysexits.h)
+
+
+def internal_error(error: Exception) -> int:
+    """An exception no command expects (a bug, not the user's input): one line on stderr naming it and the
+    file that holds its traceback; jobs finished before it are already written, so a rerun resumes there."""
+    fd, path = tempfile.mkstemp(prefix="lstm97-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+    what = str(error).splitlines()[0] if str(error) else ""
+    print(f"lstm97: internal error, {type(error).__name__}{': ' + what if what else ''} (traceback in {path}); "
+          "finished jobs are kept, please report it", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -95,3 +95,20 @@ def test_quick_run_resume_and_report(tmp_path, capsys):
     assert main(["report", "exp2", "--out", str(tmp_path)]) == 2          # nothing to report from
     assert main(["report", "exp2", "--out", str(tmp_path), "--collect"]) == 0
     assert (folder / "trials.csv").read_text() == trials
+
+
+def test_an_internal_error_is_one_line_with_its_traceback_in_a_file(monkeypatch, capsys):
+    """A bug inside a command (here a KeyError, as construction.init once raised in `run compare`) is not the
+    user's input: one line naming it and the file with the traceback, exit 70, not a traceback on screen."""
+    import lstm97.__main__ as entry
+
+    def broken(args):
+        return {}["w_out_c"]
+
+    monkeypatch.setattr(entry, "cmd_describe", broken)
+    assert main(["describe", "exp2c"]) == entry.INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error, KeyError: 'w_out_c'" in err and "Traceback" not in err
+    path = Path(err.split("traceback in ")[1].split(")")[0])
+    assert "in broken" in path.read_text() and "KeyError" in path.read_text()
+    path.unlink()
