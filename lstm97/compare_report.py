@@ -9,6 +9,8 @@ against 5 of 10 is the smallest gap that reaches p < 0.05 (2 against 8 in the mi
 """
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pandas as pd
@@ -134,10 +136,20 @@ def cerg_lines(folder: Path) -> list[str]:
             (k, n), (k0, n0) = counts[label], standard
             lines.append(f"- {label} against the standard LSTM, perfect or good: {k}/{n} against {k0}/{n0} "
                          f"(Fisher p = {_p(fisher_p(k, n, k0, n0))}).")
-    lines += ["", "Scale: see `../cerg/summary.md` (10 nets a row, at most 5,000,000 symbols each, against Gers et "
-              "al.'s 100 nets; nets stopped by the budget count as not perfect, so the perfect shares are lower "
-              "bounds)."]
+    lines += ["", f"Scale: see `../cerg/summary.md` ({_cerg_scale(folder, trials)}, against Gers et al.'s 100 nets; "
+              "nets stopped by the budget count as not perfect, so the perfect shares are lower bounds)."]
     return lines
+
+
+def _cerg_scale(folder: Path, trials: pd.DataFrame) -> str:
+    """'N nets a row' from the trial rows, and the symbols budget per net from the run's meta.json if it has one."""
+    nets = trials.groupby("row", sort=False).size()
+    count = f"{nets.max():,} nets a row" if nets.min() == nets.max() else f"{nets.min():,}-{nets.max():,} nets a row"
+    try:
+        ticks = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("max_ticks")
+    except (OSError, ValueError, AttributeError):
+        ticks = None
+    return count + (f", at most {ticks:,} symbols each" if isinstance(ticks, int) else "")
 
 
 def _batches(trials: pd.DataFrame, rows, batch_of: dict[str, str]) -> pd.DataFrame:

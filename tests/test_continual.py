@@ -279,3 +279,17 @@ def test_jobs_tables_and_rebuild(tmp_path, capsys):
     assert main(["report", "cerg", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "unreadable" in err and len(err.splitlines()) == 1
+
+
+def test_the_comparison_page_states_the_cerg_scale_the_trial_rows_ran_at(tmp_path):
+    """The comparison page's CERG paragraph says how many nets a row ran and their symbol budget, read from the
+    trial rows and the run's meta.json, beside Gers et al.'s 100 nets (not a fixed text)."""
+    from lstm97.compare_report import cerg_lines
+    rows = ["standard LSTM"] * 3 + ["LSTM with forget gates"] * 3
+    pd.DataFrame({"row": rows, "outcome": ["rest", "rest", "good", "perfect", "rest", "rest"]}).to_csv(
+        tmp_path / "trials.csv", index=False)
+    (tmp_path / "meta.json").write_text(json.dumps({"max_ticks": 250_000}))
+    scale = cerg_lines(tmp_path)[-1]
+    assert "(3 nets a row, at most 250,000 symbols each, against Gers et al.'s 100 nets" in scale
+    (tmp_path / "meta.json").unlink()
+    assert "(3 nets a row, against Gers" in cerg_lines(tmp_path)[-1]
