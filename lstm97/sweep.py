@@ -152,7 +152,9 @@ def batches(rows: list[Job], pack: bool | str, trials: int | None = None) -> lis
     """The order jobs run in, cheapest first so that a run cut short has finished as many rows as it could.
     With ``pack``, rows that differ only in their learning rate (``engines.pack_key``) form one batch; with
     ``pack="wide"``, rows that can share one program (``engines.wide_key``: also their initial weights, task
-    values and caps), at most ``engines.WIDEST`` trials to a batch."""
+    values and caps), at most ``engines.WIDEST`` trials to a batch, and never a row whose trials may run more
+    than ``LONGEST_PADDED`` times the steps of the batch's shortest (a program runs at its full width until its
+    last trial stops: a reading at 10x the cap beside nine at 3x would idle most lanes for most of the run)."""
     groups: dict[str, list[Job]] = {}
     for row in rows:
         if pack and packable(row):
@@ -162,9 +164,29 @@ def batches(rows: list[Job], pack: bool | str, trials: int | None = None) -> lis
         groups.setdefault(key, []).append(row)
     split = []
     for group in groups.values():
-        size = max(1, WIDEST // (group[0].trials if trials is None else trials)) if pack == "wide" else len(group)
-        split += [group[i:i + size] for i in range(0, len(group), size)]
+        if pack == "wide":
+            size = max(1, WIDEST // (group[0].trials if trials is None else trials))
+            for run in _similar_lengths(group):
+                split += [run[i:i + size] for i in range(0, len(run), size)]
+        else:
+            split.append(group)
     return sorted(split, key=lambda group: sum(map(estimated_cost, group)))
+
+
+LONGEST_PADDED = 4 / 3      # a wide batch wastes at most a quarter of its steps on lanes whose trials have stopped
+
+
+def _similar_lengths(group: list[Job]) -> list[list[Job]]:
+    """``group`` in runs whose most steps per trial (cap × longest sequence) stay within ``LONGEST_PADDED`` of
+    the run's shortest, each run in the group's order."""
+    runs: list[list[Job]] = []
+    for row in sorted(group, key=lambda r: most_steps(r, 1)):
+        if runs and most_steps(row, 1) <= LONGEST_PADDED * most_steps(runs[-1][0], 1):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    order = {id(row): i for i, row in enumerate(group)}
+    return [sorted(run, key=lambda r: order[id(r)]) for run in runs]
 
 
 def work(rows: list[Job], out: Path, seed: int, trials: int | None, position: int = 0,

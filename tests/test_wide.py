@@ -11,7 +11,7 @@ from lstm97.config import Row
 from lstm97.criteria import Recent
 from lstm97.engines import WIDEST, pack_key, packable, wide_key
 from lstm97.nets import lstm_45
-from lstm97.sweep import batches
+from lstm97.sweep import LONGEST_PADDED, batches
 from lstm97.tasks import make_task
 from lstm97.train import train_row, train_rows
 from tests.test_train import _numbers
@@ -84,7 +84,16 @@ def test_lanes_engine_rows_share_one_program_and_keep_their_numbers():
 
 def test_a_wide_sweep_packs_the_rows_into_batches_of_at_most_WIDEST_trials():
     """(the sweep trains a batch as tests/test_throughput.py's packed sweep does: one job file per row)"""
-    assert [len(b) for b in batches(list(WIDE), "wide")] == [4]
+    assert [len(b) for b in batches(list(WIDE[:1] + WIDE[2:]), "wide")] == [3]
     many = [replace(BASE, label=f"wide {i}", learning_rate=0.1 + i / 1000) for i in range(WIDEST // 2 + 5)]
     assert sorted(len(b) for b in batches(many, "wide")) == [5, WIDEST // 2]
     assert sorted(len(b) for b in batches(list(WIDE), True)) == [1, 1, 2]           # rates only: three
+
+
+def test_a_wide_batch_holds_no_row_that_may_run_over_a_third_longer_than_its_shortest():
+    """A program runs at its full width until its last trial stops, so a row capped at 1,000 sequences does not
+    share one with rows capped at 600 (lanes idle for 40 % of the run); a row at 800 (a third more) does."""
+    shares = replace(BASE, label="wide cap 800", cap=800)
+    assert sorted([r.label for r in b] for b in batches([WIDE[1], BASE, shares, WIDE[2]], "wide")) == sorted([
+        [BASE.label, shares.label, WIDE[2].label], [WIDE[1].label]])
+    assert LONGEST_PADDED == 4 / 3
