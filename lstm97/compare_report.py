@@ -10,7 +10,6 @@ against 5 of 10 is the smallest gap that reaches p < 0.05 (2 against 8 in the mi
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import pandas as pd
