@@ -149,7 +149,7 @@ class ContinualTables:
         records = [rec for _, rec in pairs]
         first = next((r for r in rows if r.run), rows[0])
         return {"command": run["command"], "jobs_made_by": _commands(folder, run["command"]), "seed": run["seed"],
-                "quick": run["quick"], "max_streams": first.max_streams, "max_ticks": first.max_ticks,
+                "quick": run["quick"], "trials": run["trials"], "max_streams": first.max_streams, "max_ticks": first.max_ticks,
                 "test_len": first.test_len, "train_len": first.train_len,
                 "jobs": {r["label"]: {k: r.get(k) for k in ("commit", "finished", "wall_s")} for r in records},
                 **{k: v for k, v in (records[0] if records else {}).items()

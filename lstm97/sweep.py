@@ -37,16 +37,26 @@ class SweepError(RuntimeError):
     """A sweep cannot go on; the message is one line for the user."""
 
 
-def job_path(out: Path, row: Job, seed: int) -> Path:
-    """``<out>/<experiment>/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``)."""
-    return store.job_file(out / row.experiment / "jobs", row.label, seed, trainers.of(row).fingerprint(row))
+def identity(row: Job, trials: int) -> str:
+    """What a job file's name and ``fingerprint`` hold: the trainer's fingerprint of the row, and where a trial's
+    numbers depend on how many train together (``Trainer.exact``), the count too."""
+    trainer = trainers.of(row)
+    return f"{trainer.fingerprint(row)}/{trainer.items}={trials}" if trainer.exact else trainer.fingerprint(row)
+
+
+def job_path(out: Path, row: Job, seed: int, trials: int | None = None) -> Path:
+    """``<out>/<experiment>/jobs/<row>.seed<seed>.<fingerprint>.json`` (``store.job_file``, ``identity``; trials:
+    the row's own count unless given)."""
+    return store.job_file(out / row.experiment / "jobs", row.label, seed,
+                          identity(row, row.trials if trials is None else trials))
 
 
 def load_job(out: Path, row: Job, seed: int, trials: int) -> dict | None:
     """The job's record if its file is intact (``store.read_record``) and holds at least ``trials`` trials
-    of this row and seed; cut to ``trials``."""
+    of this row and seed (exactly, for an ``exact`` trainer); cut to ``trials``."""
     trainer = trainers.of(row)
-    return store.load(job_path(out, row, seed), row.label, trainer.fingerprint(row), seed, trials, trainer.items)
+    return store.load(job_path(out, row, seed, trials), row.label, identity(row, trials), seed, trials,
+                      trainer.items, trainer.exact)
 
 
 def estimated_cost(row: Job) -> float:
@@ -121,7 +131,7 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
 
     made_by = code_provenance()      # the code this process runs: the tree when it first trained
     start = time.time()
-    first = job_path(out, rows[0], seed)
+    first = job_path(out, rows[0], seed, trials)
     ckpt = store.sibling(first, ".pack.ckpt.npz" if pack else ".ckpt.npz")
     options = dict(seed=seed, trials=trials, progress=progress, checkpoint=ckpt,
                    checkpoint_s=float(os.environ.get("LSTM97_CHECKPOINT_S", CHECKPOINT_S)))
@@ -130,14 +140,14 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
     wall = round(time.time() - start, 2)
     records = []
     for row, trial_dicts in zip(rows, results):
-        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": trainer.fingerprint(row),
+        record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": identity(row, trials),
                   "seed": seed, trainer.items: trial_dicts, "checksum": store.checksum(trial_dicts), "wall_s": wall,
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **made_by}
         if pack:
             record["pack_size"] = len(rows)
             record["pack"] = first.stem         # the batch it trained in: its first job's file name, one per batch
         if write:
-            write_job(job_path(out, row, seed), record)
+            write_job(job_path(out, row, seed, trials), record)
         records.append(record)
     if plan is not None:
         plan.steps_done += sum(trainer.used(t) for rec in records for t in rec[trainer.items]) * length
@@ -202,7 +212,7 @@ def work(rows: list[Job], out: Path, seed: int, trials: int | None, position: in
     done = 0
     for group in order:
         n = count(group[0])
-        locks = [store.Lock(store.sibling(job_path(out, row, seed), ".lock")) for row in group]
+        locks = [store.Lock(store.sibling(job_path(out, row, seed, n), ".lock")) for row in group]
         held = [(row, lock) for row, lock in zip(group, locks)
                 if load_job(out, row, seed, n) is None and lock.acquire()]
         try:
@@ -249,7 +259,7 @@ def run_sweep(rows: Iterable[Job], out: Path, seed: int = 0, trials: int | None 
     records = []
     for row in rows:
         n = row.trials if trials is None else trials
-        lock = store.sibling(job_path(out, row, seed), ".lock")
+        lock = store.sibling(job_path(out, row, seed, n), ".lock")
         told = False
         while (record := load_job(out, row, seed, n)) is None:
             if store.holder(lock) is None:                # a live run holds it: wait for that run
@@ -287,7 +297,8 @@ def run_on_ray(rows: list[Job], out: Path, seed: int, trials: int | None) -> Non
     try:
         for row in sorted(rows, key=estimated_cost):
             n = row.trials if trials is None else trials
-            path, lock = job_path(out, row, seed), store.Lock(store.sibling(job_path(out, row, seed), ".lock"))
+            path = job_path(out, row, seed, n)
+            lock = store.Lock(store.sibling(path, ".lock"))
             if load_job(out, row, seed, n) is not None or not lock.acquire():
                 continue
             locks.append(lock)

@@ -36,6 +36,11 @@ class Trainer(NamedTuple):
     length: Callable[[Any], int]            # steps per progress unit
     used: Callable[[dict], int]             # progress units one finished trial took
     cost: Callable[[Any], float]            # the order jobs run in: cheap first
+    # True where a trial's numbers depend on how many train in the program (the CERG nets: a 100-net program
+    # and a 10-net one give net 0 different numbers after millions of symbols), so a job is one count: its
+    # file names the count and is never cut to fewer; False: trial i's numbers are its own (train.trial_keys,
+    # lanes and packs tested bit for bit), and a file of more trials serves a run of fewer
+    exact: bool = False
 
 
 def _train_table_rows(rows: list[Row], pack: bool, **options) -> list[list[dict]]:
@@ -65,7 +70,7 @@ TRAINERS: dict[type, Trainer] = {
                  lambda trial: trial["presented"], estimated_cost),
     ContinualRow: Trainer(ContinualRow.fingerprint, _train_continual, "nets", "stream",
                           lambda row, nets: nets * row.max_streams, lambda row: 1, lambda net: net["streams"],
-                          lambda row: row.nets * row.max_streams * (1 + row.weights / 2000)),
+                          lambda row: row.nets * row.max_streams * (1 + row.weights / 2000), exact=True),
 }
 
 

@@ -293,3 +293,18 @@ def test_the_comparison_page_states_the_cerg_scale_the_trial_rows_ran_at(tmp_pat
     assert "(3 nets a row, at most 250,000 symbols each, against Gers et al.'s 100 nets" in scale
     (tmp_path / "meta.json").unlink()
     assert "(3 nets a row, against Gers" in cerg_lines(tmp_path)[-1]
+
+
+def test_a_cerg_job_is_one_net_count_and_is_never_cut_to_fewer(tmp_path):
+    """The CERG nets' numbers depend on how many train in one program (net 0 of a 100-net program and of a
+    10-net one part after millions of symbols), so a job's file names its net count and serves only that
+    count: a 3-net file is not a 2-net run, and a 2-net run writes a file of its own beside it."""
+    from lstm97.sweep import identity, job_path, load_job, run_sweep
+    row = ContinualRow("t", cerg_net(False), nets=3, max_streams=2, train_len=40, test_streams=1, test_len=20,
+                       chunk=20, experiment="cerg")
+    run_sweep([row], tmp_path, seed=0, trials=3, show=False)
+    assert load_job(tmp_path, row, 0, 3) is not None and load_job(tmp_path, row, 0, 2) is None
+    assert job_path(tmp_path, row, 0, 2) != job_path(tmp_path, row, 0, 3)
+    assert identity(row, 3).endswith("/nets=3")
+    run_sweep([row], tmp_path, seed=0, trials=2, show=False)
+    assert len(load_job(tmp_path, row, 0, 2)["nets"]) == 2 and len(load_job(tmp_path, row, 0, 3)["nets"]) == 3
