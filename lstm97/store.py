@@ -68,13 +68,12 @@ def read_record(path: Path, items: str = "trials") -> dict | None:
     return None
 
 
-def load(path: Path, label: str, fingerprint: str, seed: int, count: int, items: str = "trials",
-         exact: bool = False) -> dict | None:
+def load(path: Path, label: str, fingerprint: str, seed: int, count: int, items: str = "trials") -> dict | None:
     """The job's record if its file is intact and belongs to this label, fingerprint and seed, with at least
-    ``count`` items (trials or nets; ``exact``: exactly ``count``); cut to ``count``."""
+    ``count`` items (trials or nets); cut to ``count``."""
     record = read_record(path, items)
     if record is None or record.get("label") != label or record.get("fingerprint") != fingerprint \
-            or record.get("seed") != seed or len(record[items]) < count or (exact and len(record[items]) != count):
+            or record.get("seed") != seed or len(record[items]) < count:
         return None
     record[items] = record[items][:count]
     return record

@@ -53,10 +53,10 @@ def job_path(out: Path, row: Job, seed: int, trials: int | None = None) -> Path:
 
 def load_job(out: Path, row: Job, seed: int, trials: int) -> dict | None:
     """The job's record if its file is intact (``store.read_record``) and holds at least ``trials`` trials
-    of this row and seed (exactly, for an ``exact`` trainer); cut to ``trials``."""
-    trainer = trainers.of(row)
+    of this row and seed; cut to ``trials`` (an ``exact`` trainer's identity names the count, so its file
+    serves that count alone)."""
     return store.load(job_path(out, row, seed, trials), row.label, identity(row, trials), seed, trials,
-                      trainer.items, trainer.exact)
+                      trainers.of(row).items)
 
 
 def estimated_cost(row: Job) -> float:
