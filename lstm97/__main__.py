@@ -228,6 +228,22 @@ def cmd_diagnose(args) -> int:
         made = provenance()
         print(f"Made by `python -m lstm97 {shlex.join(args.argv)}` at commit `{made['commit']}` with jax "
               f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
+    elif args.what == "states":
+        try:
+            _, row = search.parse_row(args.options[0] if args.options else "", experiments.registry())
+            numbers = [int(a) for a in args.options[1:4]]
+        except (search.SearchError, ValueError) as error:
+            raise UsageError(f"diagnose states: {str(error).splitlines()[0]}") from None
+        trials, sequences, seed = (numbers + [None] * 3)[:3]
+        if seed is not None and not 0 <= seed < 2 ** 63:
+            raise UsageError(f"diagnose states: seed must be in [0, 2^63), got {seed}")
+        try:
+            table = diagnostics.state_trace(row, trials or 3, sequences or 30_000, seed=seed or 0)
+        except ValueError as error:
+            raise UsageError(f"diagnose states: {error}") from None
+        made = provenance()
+        print(f"Made by `python -m lstm97 {shlex.join(args.argv)}` at commit `{made['commit']}` with jax "
+              f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
     elif args.what == "exp1":
         updates = "step" if "step" in args.options else "sequence"
         (row,) = [r for r in experiments.rows_of("exp1", variants=False) if r.label == diagnostics.PROBED]

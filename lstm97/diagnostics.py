@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstm97.cells import SQUASH
+from lstm97.cells import SQUASH, LSTM1997
 from lstm97.registry import make_cell
 from lstm97.config import Row
 from lstm97.modern import GatedLSTM
@@ -150,3 +150,62 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
                          + f" | {'yes' if bool(np.asarray(state.done)[t]) else ''} |")
     return "\n".join(lines)
 
+
+
+def state_trace(row: Row, trials: int = 3, sequences: int = 30_000, points: int = 10, probes: int = 128,
+                seed: int = 0) -> str:
+    """A 1997-LSTM row (any paper row but 2a/2b's), its first ``trials`` trials on ``seed``, trained exactly
+    as its job trains them (``train.make_train`` with the job's trial keys, stopping rule included), looked at
+    ``points`` times over the first ``sequences`` sequences on ``probes`` fresh sequences each. At each
+    sequence's last target step: the mean absolute output error and the spread of the outputs (a net whose
+    outputs do not vary has learned nothing), then for each block its mean |s|, mean input-gate and
+    output-gate activation, and its cells' bias weight (where cells have one). Where a block's |s| grows
+    large, h'(s) ≈ 0 and no error reaches it (state drift, spec §1.7).
+    ``python -m lstm97 diagnose states "<experiment> <row>" [trials] [sequences] [seed]``."""
+    arch = row.arch
+    if not isinstance(arch, LSTM1997) or not arch.output_gate:
+        raise ValueError(f"{row.label}: not a 1997 LSTM with output gates (2a/2b's net has none)")
+    if not 1 <= trials <= row.trials or sequences < 1 or points < 1 or probes < 1:
+        raise ValueError(f"trials must be 1 to the row's {row.trials}; sequences, points and probes at least 1")
+    train, cell, task = make_train(row), make_cell(arch), row.task
+    C, B, S = arch.n_cells, arch.blocks, arch.block_size
+
+    def at_end(params, key, variant):
+        seq = task.sample_variant(key, variant) if task.variants > 1 else task.sample(key)
+        def step(c, d):
+            c, out = cell.step(params, c, d)
+            return c, (c, out)
+
+        _, (carry, out) = jax.lax.scan(step, cell.init_carry(), cell.embed(params, seq.x))
+        last = jnp.max(jnp.where(seq.mask > 0, jnp.arange(len(seq.mask)), -1))
+        y = carry.y[last]
+        return jnp.concatenate([out[last], jnp.abs(out[last] - seq.target[last]),
+                                jnp.abs(carry.s[last]).reshape(B, S).mean(1), y[C:C + B], y[C + B:C + 2 * B]])
+
+    def look(params, key, variant):
+        keys = jax.random.split(jax.random.fold_in(key, 0x57A7), probes)
+        return jax.vmap(at_end, (None, 0, None))(params, keys, variant)
+
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials), jnp.arange(trials))
+    chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
+    every = max(1, -(-sequences // points // row.chunk))
+    K = task.n_out
+    fmt = lambda values: " / ".join(f"{v:.2f}" for v in values)
+    lines = [f"{row.label}: trials 0-{trials - 1} of seed {seed}; at the last target step of {probes} fresh "
+             "sequences: mean absolute error, standard deviation of the outputs, then by block (1 / 2 / …) the "
+             "mean |s|, input gate, output gate and the cells' bias weight",
+             "| sequences | trial | error | output sd | abs(s) | input gate | output gate | cell bias | done |",
+             "|---" * 9 + "|"]
+    for i in range(1, points + 1):
+        for _ in range(every):
+            state = chunk(state)
+        stats = np.asarray(look(state.params, state.key, state.variant))
+        bias = np.asarray(state.params["b_hidden"])[:, :C] if arch.bias_cells else None
+        for t in range(trials):
+            r = stats[t]
+            blocks = [r[:, 2 * K + j * B:2 * K + (j + 1) * B].mean(0) for j in range(3)]
+            cell_bias = fmt(bias[t].reshape(B, S).mean(1)) if bias is not None else "–"
+            lines.append(f"| {int(np.asarray(state.seqs)[t]):,} | {t} | {r[:, K:2 * K].mean():.3f} | "
+                         f"{r[:, :K].std(0).mean():.3f} | " + " | ".join(fmt(b) for b in blocks)
+                         + f" | {cell_bias} | {'yes' if bool(np.asarray(state.done)[t]) else ''} |")
+    return "\n".join(lines)

@@ -58,6 +58,11 @@ CASES = {
     "describe T=1e9": (["describe", "exp4", "T=1000000000"], {}, "at most", False),
     "bench T=1e9": (["bench", "exp4", "T=1000000000"], {}, "at most", False),
     "sample cerg": (["sample", "cerg"], {}, "run cerg", False),
+    "diagnose states no row": (["diagnose", "states", "exp3 3b T=99"], {}, "no paper row", False),
+    "diagnose states 2a": (["diagnose", "states", "exp2 2a LSTM p=100"], {}, "not a 1997 LSTM with output", False),
+    "diagnose states trials 11": (["diagnose", "states", "exp4 T=100", "11"], {}, "trials must be 1", False),
+    "diagnose states seed abc": (["diagnose", "states", "exp4 T=100", "1", "10", "abc"], {}, "int", False),
+    "diagnose states seed 2^63": (["diagnose", "states", "exp4 T=100", "1", "10", TOO_BIG_SEED], {}, "2^63", False),
     # the command line's own numbers
     "--n 1e11": (["sample", "exp4", "--n", "100000000000"], {}, "at most 1,000,000", True),
     "--n abc": (["sample", "exp4", "--n", "abc"], {}, "--n", False),

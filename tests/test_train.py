@@ -83,3 +83,28 @@ def test_checkpoint_of_another_row_is_ignored(tiny_result, tmp_path):
                   progress=_interrupt_after(2))
     assert path.exists()
     assert _numbers(train_row(TINY, seed=0, checkpoint=path)) == _numbers(tiny_result)
+
+
+def test_state_trace_shows_each_blocks_gates_from_its_initial_biases():
+    """``diagnose states``: 3b's blocks start with input-gate biases −1, −3, −5 and output-gate biases −2, −4,
+    −6 (Table 10), so after one sequence each block's gates sit near σ of its bias; |s| and error are in range;
+    the rows follow the job's own trials (trial 0, 1), and nets without output gates are refused."""
+    import math
+    from experiments import exp3, exp2
+    from lstm97.diagnostics import state_trace
+    row = next(r for r in exp3.EXPERIMENT.rows if r.label == "3b T=100 N=3")
+    lines = [line.split(" | ") for line in state_trace(row.scaled(chunk=1), trials=2, sequences=1, points=1,
+                                                        probes=16).splitlines() if line.startswith("| 1 |")]
+    assert [line[1] for line in lines] == ["0", "1"]
+    sigma = lambda b: 1 / (1 + math.exp(-b))
+    for line in lines:
+        error, spread = float(line[2]), float(line[3])
+        s, in_gate, out_gate, bias = ([float(v) for v in field.split(" / ")] for field in line[4:8])
+        assert 0 <= error <= 1 and spread >= 0 and len(s) == 3 and all(v >= 0 for v in s)
+        assert all(abs(g - sigma(b)) < 0.05 for g, b in zip(in_gate, (-1, -3, -5)))
+        assert all(abs(g - sigma(b)) < 0.05 for g, b in zip(out_gate, (-2, -4, -6)))
+        assert all(abs(b) <= 0.11 for b in bias)                  # cell biases: U[-0.1, 0.1], one update
+    with pytest.raises(ValueError, match="not a 1997 LSTM with output gates"):
+        state_trace(next(r for r in exp2.EXPERIMENT.rows if r.label == "2a LSTM p=100"))
+    with pytest.raises(ValueError, match="trials must be 1 to the row's 10"):
+        state_trace(row, trials=11)
