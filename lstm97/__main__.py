@@ -214,6 +214,13 @@ def check_writable(out: Path) -> None:
         raise UsageError(f"cannot write results to {out}: {e.strerror or e}") from None
 
 
+def print_made_by(args, table: str) -> None:
+    """A diagnostic table under the line that says how it was made (command, commit, versions)."""
+    made = provenance()
+    print(f"Made by `python -m lstm97 {shlex.join(args.argv)}` at commit `{made['commit']}` with jax "
+          f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
+
+
 def cmd_diagnose(args) -> int:
     """``lstm97/diagnostics.py`` on the rows it looks at (exp 2c's, exp 1's probed row, a comparison row)."""
     if args.what == "gates":
@@ -225,25 +232,20 @@ def cmd_diagnose(args) -> int:
             table = diagnostics.gate_trace(match[0], *(int(a) for a in args.options[1:3]))
         except ValueError as error:
             raise UsageError(f"diagnose gates: {error}") from None
-        made = provenance()
-        print(f"Made by `python -m lstm97 {shlex.join(args.argv)}` at commit `{made['commit']}` with jax "
-              f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
+        print_made_by(args, table)
     elif args.what == "states":
         try:
             _, row = search.parse_row(args.options[0] if args.options else "", experiments.registry())
             numbers = [int(a) for a in args.options[1:4]]
         except (search.SearchError, ValueError) as error:
             raise UsageError(f"diagnose states: {str(error).splitlines()[0]}") from None
-        trials, sequences, seed = (numbers + [None] * 3)[:3]
-        if seed is not None and not 0 <= seed < 2 ** 63:
-            raise UsageError(f"diagnose states: seed must be in [0, 2^63), got {seed}")
+        if len(numbers) > 2 and not 0 <= numbers[2] < 2 ** 63:
+            raise UsageError(f"diagnose states: seed must be in [0, 2^63), got {numbers[2]}")
         try:
-            table = diagnostics.state_trace(row, trials or 3, sequences or 30_000, seed=seed or 0)
+            table = diagnostics.state_trace(row, *numbers[:2], **({"seed": numbers[2]} if len(numbers) > 2 else {}))
         except ValueError as error:
             raise UsageError(f"diagnose states: {error}") from None
-        made = provenance()
-        print(f"Made by `python -m lstm97 {shlex.join(args.argv)}` at commit `{made['commit']}` with jax "
-              f"{made['jax']}, numpy {made['numpy']} ({made['device']}).\n\n{table}")
+        print_made_by(args, table)
     elif args.what == "exp1":
         updates = "step" if "step" in args.options else "sequence"
         (row,) = [r for r in experiments.rows_of("exp1", variants=False) if r.label == diagnostics.PROBED]

@@ -61,6 +61,7 @@ CASES = {
     "diagnose states no row": (["diagnose", "states", "exp3 3b T=99"], {}, "no paper row", False),
     "diagnose states 2a": (["diagnose", "states", "exp2 2a LSTM p=100"], {}, "not a 1997 LSTM with output", False),
     "diagnose states trials 11": (["diagnose", "states", "exp4 T=100", "11"], {}, "trials must be 1", False),
+    "diagnose states trials 0": (["diagnose", "states", "exp4 T=100", "0"], {}, "trials must be 1", False),
     "diagnose states seed abc": (["diagnose", "states", "exp4 T=100", "1", "10", "abc"], {}, "int", False),
     "diagnose states seed 2^63": (["diagnose", "states", "exp4 T=100", "1", "10", TOO_BIG_SEED], {}, "2^63", False),
     # the command line's own numbers
