@@ -206,8 +206,9 @@ def build_parser(catalog: Callable[[], Mapping[str, Experiment]]) -> Parser:
     p.later["description"] = lambda: "\n".join([textwrap.fill(text, 100), "", describe_grids(catalog())])
     p.add_argument("row", nargs="+", metavar="ROW",
                    help="'<experiment> <label>', a paper row, e.g. 'exp4 T=100' or 'exp2 2c q=50 p=50'")
-    p.add_argument("--only", metavar="NAME", default=None,
-                   help="only this reading of the grid: 'paper' or FIELD=VALUE[,FIELD=VALUE] as the table names it")
+    p.add_argument("--only", metavar="NAME", default=None, action="append",
+                   help="only this reading of the grid: 'paper' or FIELD=VALUE[,FIELD=VALUE] as the table names "
+                        "it; repeat it for several (they train side by side where their shapes agree)")
     p.add_argument("--trials", type=int_in(1, TRIALS_MAX), default=None,
                    help=f"trials per reading (default: the row's paper count; at most {TRIALS_MAX:,})")
     p.add_argument("--seed", type=seed_int, default=1,

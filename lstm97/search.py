@@ -20,7 +20,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -125,21 +125,23 @@ def grid(experiment: Experiment, paper_row: Row, quick: bool = False) -> tuple[t
     return tuple(rows.values()), tuple(skipped)
 
 
-def plan(row_text: str, catalog: Catalog, only: str | None = None, quick: bool = False,
+def plan(row_text: str, catalog: Catalog, only: str | Sequence[str] | None = None, quick: bool = False,
          trials: int | None = None) -> Plan:
-    """Check a search's row and ``--only`` reading (``SearchError``, ``ReadingError``: one line) and say what
-    it trains; nothing is written."""
+    """Check a search's row and ``--only`` readings (one name or several; ``SearchError``, ``ReadingError``:
+    one line) and say what it trains, in the grid's order (readings of one shape then share a program);
+    nothing is written."""
     experiment, paper_row = parse_row(row_text, catalog)
     rows, skipped = grid(experiment, paper_row, quick)
     chosen = rows
     if only is not None:
-        wanted = Reading.parse(only)                      # ReadingError: an unknown field or value
-        chosen = tuple(r for r in rows if r.reading == wanted)
-        if not chosen:
-            why = [s for s in skipped if s.split(" (")[0] == wanted.name]
-            raise SearchError(f"reading {wanted.name!r} is not in the grid of {experiment.name} {paper_row.label}"
-                              + (f": {why[0].split(' (', 1)[1][:-1]}" if why else "")
-                              + f"; its grid: {', '.join(r.reading.name for r in rows)}")
+        wanted = [Reading.parse(name) for name in ((only,) if isinstance(only, str) else only)]   # ReadingError
+        for reading in wanted:
+            if not any(r.reading == reading for r in rows):
+                why = [s for s in skipped if s.split(" (")[0] == reading.name]
+                raise SearchError(f"reading {reading.name!r} is not in the grid of {experiment.name} "
+                                  f"{paper_row.label}" + (f": {why[0].split(' (', 1)[1][:-1]}" if why else "")
+                                  + f"; its grid: {', '.join(r.reading.name for r in rows)}")
+        chosen = tuple(r for r in rows if r.reading in wanted)
     count = trials if trials is not None else chosen[0].trials
     return Plan(experiment.name, paper_row.label, rows, skipped, chosen, count, quick)
 

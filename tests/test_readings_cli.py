@@ -32,6 +32,8 @@ BAD = {
     "malformed reading": (["exp4 T=100", "--only", "kept"], "FIELD=VALUE"),
     "not in the grid": (["exp4 T=100", "--only", "st_test_set=fresh"], "not in the grid of exp4 T=100"),
     "changes nothing here": (["exp2 2c q=50 p=50", "--only", "construction=from_start"], "does not apply to exp2c"),
+    "second --only not in the grid": (["exp4 T=100", "--only", "out_init=zero", "--only", "st_check=1/20"],
+                                      "'st_check=1/20' is not in the grid"),
     "seed -1": (["exp4 T=100", "--seed", "-1"], "seed"),
     "trials 0": (["exp4 T=100", "--trials", "0"], "positive integer"),
 }
@@ -49,6 +51,16 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(args, message, out, tm
     assert len(lines) == 1 and lines[0].startswith("lstm97: ") and "Traceback" not in err, err
     assert message in lines[0], lines[0]
     assert snapshot(tmp_path) == before
+
+
+def test_several_only_readings_train_in_the_grids_order():
+    """``--only`` repeated: exactly those readings, in the grid's order whatever the order given (so readings of
+    one shape share a program), each once."""
+    from lstm97 import search
+    names = ["recurrent_init=zero", "paper", "cap=10x", "paper"]
+    job = search.plan("exp5 T=100 n_seq=13", registry(), only=names)
+    assert [r.reading.name for r in job.rows] == ["paper", "cap=10x", "recurrent_init=zero"]
+    assert [r.reading.name for r in search.plan("exp5 T=100 n_seq=13", registry(), only="cap=10x").rows] == ["cap=10x"]
 
 
 def test_a_broken_index_is_one_line_and_untouched(tmp_path, capsys):
