@@ -48,6 +48,7 @@ SQUASH: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 RECURRENT_INIT = ("uniform", "gates_zero", "zero")
 OUT_INIT = ("uniform", "zero", "zero_bias", "small")
+CELL_BIAS_INIT = ("uniform", "zero")
 HIDDEN_ORDER = ("previous", "in_place")
 
 
@@ -78,15 +79,19 @@ class LSTM1997:
                                              # step ("previous", spec §1.3) or this step ("in_place", a reading)
     out_init: str = "uniform"                # the output units' weights and bias: "uniform" like every weight,
                                              # "zero", "zero_bias" (the bias only) or "small" (U[-a/10, a/10])
+    cell_bias_init: str = "uniform"          # the cells' own bias weights (bias_cells): "uniform" like every
+                                             # weight, or "zero" (a reading, exp 3)
     # fields that only init_params reads: rows differing in them alone share one compiled program
     INIT_ONLY: ClassVar[tuple[str, ...]] = ("init_scale", "in_gate_bias", "out_gate_bias", "recurrent_init",
-                                            "out_init")
+                                            "out_init", "cell_bias_init")
 
     def __post_init__(self):
         if self.recurrent_init not in RECURRENT_INIT:
             raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INIT)}, got {self.recurrent_init!r}")
         if self.out_init not in OUT_INIT:
             raise ValueError(f"out_init must be one of {', '.join(OUT_INIT)}, got {self.out_init!r}")
+        if self.cell_bias_init not in CELL_BIAS_INIT:
+            raise ValueError(f"cell_bias_init must be one of {', '.join(CELL_BIAS_INIT)}, got {self.cell_bias_init!r}")
         if self.hidden_order not in HIDDEN_ORDER:
             raise ValueError(f"hidden_order must be one of {', '.join(HIDDEN_ORDER)}, got {self.hidden_order!r}")
         if self.connectivity not in ("F", "B"):
@@ -99,7 +104,8 @@ class LSTM1997:
 
     def __repr__(self) -> str:
         """The fingerprint's: the defaults of later readings print as LSTM1997 did before they were fields."""
-        return legacy_repr(self, {"recurrent_init": "uniform", "hidden_order": "previous", "out_init": "uniform"})
+        return legacy_repr(self, {"recurrent_init": "uniform", "hidden_order": "previous", "out_init": "uniform",
+                                  "cell_bias_init": "uniform"})
 
     @property
     def n_cells(self) -> int:
@@ -229,6 +235,8 @@ def lstm1997(arch: LSTM1997) -> Cell:
             b = b.at[C:C + B].set(jnp.asarray(arch.in_gate_bias, b.dtype))
         if arch.out_gate_bias is not None and arch.output_gate:
             b = b.at[C + B:C + 2 * B].set(jnp.asarray(arch.out_gate_bias, b.dtype))
+        if arch.bias_cells and arch.cell_bias_init == "zero":          # same draws, then the cells' set to 0
+            b = b.at[:C].set(0.0)
         params["b_hidden"] = b
         if arch.n_recurrent and arch.recurrent_init != "uniform":     # same draws, then some set to 0
             first = 0 if arch.recurrent_init == "zero" else C           # sources: [cells, gates]

@@ -71,6 +71,11 @@ FIELDS = {f.name: f for f in (
           "output-weight interval and the output bias's start as unsettled (exp-4 nets' outputs clip at 0.07 / 0.935 "
           "and their errors are all extreme targets): zero (weights and bias to the output start at 0), zero_bias "
           "(the bias only), small (U[-0.01, 0.01])", ("exp4",)),
+    Field("cell_bias_init", "uniform", ("uniform", "zero"), "inference",
+          "Table 10 ('b1': every cell and gate has a bias) and Table 11 (weights from U[-0.1, 0.1]); zero: the "
+          "cells' bias weights start at 0, every other weight as drawn (docs/deviations.md, 3b at T = 1000: block "
+          "1's cell bias through an input gate held at sigma(-1) drifts |s| to 16-60 over the 1,000 steps, and "
+          "the nets never learn)", ("exp3",)),
     Field("cap", "3x", ("3x", "10x"), "inference",
           "D16: a trial that has not met its rule after 3x the paper's mean sequences has failed (exp 2: or after "
           "the paper's 5,000,000 if fewer); the paper states no cap for exps 3-5 (its T = 1000 adding runs needed "

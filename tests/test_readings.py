@@ -232,3 +232,31 @@ def test_a_confirmed_reading_is_its_rows_answer_and_the_defaults_stay_a_pilot():
     assert (RESULTS / "exp3" / "jobs" / "3c_T=100_N=1.seed0.1f1dd624.json").exists()
     with pytest.raises(ValueError, match="rows that do not exist: 3z"):
         answers(exp3.build, {"3z": PAPER})
+
+
+def test_cell_bias_init_zeroes_only_the_cells_biases_and_exp3s_paper_rows_keep_their_jobs():
+    """Table 10 gives exp 3 a bias on every cell and gate ('b1'), Table 11 draws every weight from U[-0.1, 0.1];
+    cell_bias_init=zero (a drift remedy for 3b T=1000, docs/deviations.md) starts the 3 cells' biases at 0 and
+    keeps every other draw, the gate biases -1/-3/-5 and -2/-4/-6 included; exp 3's paper rows are still the
+    committed seed-0 jobs (fingerprints unchanged), and the rows under the reading are other jobs."""
+    from dataclasses import replace
+    from lstm97.cells import lstm1997
+    from lstm97.nets import lstm_3
+    key = jax.random.PRNGKey(3)
+    drawn = lstm1997(lstm_3()).init_params(key)
+    zeroed = lstm1997(replace(lstm_3(), cell_bias_init="zero")).init_params(key)
+    assert np.all(np.asarray(zeroed["b_hidden"][:3]) == 0) and np.all(np.asarray(drawn["b_hidden"][:3]) != 0)
+    assert np.array_equal(np.asarray(zeroed["b_hidden"][3:]), np.asarray(drawn["b_hidden"][3:]))
+    assert np.allclose(np.asarray(drawn["b_hidden"][3:]), [-1, -3, -5, -2, -4, -6])
+    for name in drawn:
+        if name != "b_hidden":
+            assert np.array_equal(np.asarray(zeroed[name]), np.asarray(drawn[name])), name
+    paper = {r.label: r for r in get("exp3").rows_under(PAPER)}
+    under = {r.label: r for r in get("exp3").rows_under(Reading.of(cell_bias_init="zero"))}
+    assert set(under) == set(paper) and Reading.of(cell_bias_init="zero") in get("exp3").readings
+    for label, row in paper.items():
+        assert row.arch.cell_bias_init == "uniform" and under[label].arch.cell_bias_init == "zero"
+        assert fingerprint(under[label]) != fingerprint(row)
+        assert load_job(RESULTS, row, 0, row.trials) is not None, label
+    with pytest.raises(ValueError, match="cell_bias_init must be one of"):
+        replace(lstm_3(), cell_bias_init="small")
