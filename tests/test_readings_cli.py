@@ -14,7 +14,8 @@ from lstm97.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ROW = "exp3 3a T=100 N=3"          # a cheap quick row with a grid of two readings under --quick (cap=10x is cap=3x there)
+ROW = "exp3 3a T=100 N=3"          # a cheap quick row; under --quick its grid is paper, st_test_set=fresh and
+PAIR = ("paper", "st_test_set=fresh")   # cell_bias_init=zero (cap=10x is cap=3x there); the search trains these two
 
 
 def snapshot(folder):
@@ -96,23 +97,25 @@ def searched(tmp_path_factory):
         said.append(proc.stdout.strip().splitlines()[-1])
         mtimes.append(first.stat().st_mtime_ns)
     call("--only", job.grid[1].reading.name)
-    call()
-    call()
+    both = [a for name in PAIR for a in ("--only", name)]          # --only repeated: two of the grid's three
+    call(*both)
+    call("--only", PAIR[1], "--only", PAIR[0])                       # any order: the same jobs
     return out, job, said, mtimes
 
 
 def test_quick_search_writes_one_line_per_reading_then_trains_nothing(searched):
     out, job, said, _ = searched
-    assert [r.reading.name for r in job.grid] == ["paper", "st_test_set=fresh"]
+    assert [r.reading.name for r in job.grid] == [*PAIR, "cell_bias_init=zero"]
     summary = pd.read_csv(out / "readings" / "summary.csv")
     assert list(summary["reading"]) == ["paper", "st_test_set=fresh"] and set(summary["seed"]) == {1}
     assert set(summary["row"]) == {"3a T=100 N=3"} and set(summary["readings_tried"]) == {2}
+    assert set(summary["grid"]) == {3}
     assert summary["commits"].str.len().gt(0).all() and set(summary["verdict"]) == {"quick run"}
     md = (out / "readings" / "summary.md").read_text()
     table = [line for line in md.splitlines() if line.startswith("| exp3 |")]
     assert len(table) == 2 and all("| 1 |" in line for line in table)
     assert "| paper |" in table[0] and "| st_test_set=fresh |" in table[1]
-    assert "readings tried: 2 of 2" in md and "confirmation run on seed 0" in md
+    assert "readings tried: 2 of 3" in md and "confirmation run on seed 0" in md
     trials = pd.read_csv(out / "readings" / "trials.csv")
     assert {"experiment", "row", "reading", "pilot", "seed"} <= set(trials.columns) and len(trials) == 2
     assert said[2].startswith(f"{ROW}: 2 readings × 1 trial on seed 1 (0 trained, 2 reused); wrote ")
