@@ -94,6 +94,37 @@ def reber_probe(row: Row, updates: str = "sequence", chunks: int = 40, trials: i
     return "\n".join(lines)
 
 
+def _run_fresh(row: Row, cell):
+    """``(params, key, variant) -> (sequence, carries, outputs)``: the net run over every step of one fresh
+    sequence of the row's task (the trial's own data variant where the task has several, exp 1)."""
+    task = row.task
+
+    def run(params, key, variant):
+        seq = task.sample_variant(key, variant) if task.variants > 1 else task.sample(key)
+
+        def step(c, d):
+            c, out = cell.step(params, c, d)
+            return c, (c, out)
+
+        _, (carry, out) = jax.lax.scan(step, cell.init_carry(), cell.embed(params, seq.x))
+        return seq, carry, out
+    return run
+
+
+def _snapshots(row: Row, trials: int, seed: int, sequences: int, points: int, look):
+    """The row's first ``trials`` trials of ``seed``, trained as its job trains them (``train.make_train``, the
+    job's trial keys, stopping rule included); ``points`` times over the first ``sequences`` sequences, the
+    batch state and ``look(params, key, variant)`` of each trial (jitted, vmapped over the trials)."""
+    train = make_train(row)
+    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials), jnp.arange(trials))
+    chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
+    every = max(1, -(-sequences // points // row.chunk))
+    for _ in range(points):
+        for _ in range(every):
+            state = chunk(state)
+        yield state, np.asarray(look(state.params, state.key, state.variant))
+
+
 def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int = 10, probes: int = 64) -> str:
     """A gated-LSTM row of the comparison: its first ``trials`` trials, trained exactly as its job trains them
     (``train.make_train`` with the job's trial keys, stopping rule included), looked at ``points`` times over
@@ -107,19 +138,12 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
         raise ValueError(f"{row.label}: not a gated LSTM (forget-gate, peephole or vanilla)")
     if not 1 <= trials <= row.trials or sequences < 1 or points < 1 or probes < 1:
         raise ValueError(f"trials must be 1 to the job's {row.trials}; sequences, points and probes at least 1")
-    train, cell, task = make_train(row), make_cell(arch), row.task
+    run = _run_fresh(row, make_cell(arch))
     C, B = arch.n_cells, arch.blocks
     gates_fed_back = arch.recurrent == "all"
 
-    variants = task.variants
-
     def at_end(params, key, variant):
-        seq = task.sample_variant(key, variant) if variants > 1 else task.sample(key)   # the trial's own sets (exp 1)
-        def step(c, d):
-            c, out = cell.step(params, c, d)
-            return c, (c, out)
-
-        _, (carry, out) = jax.lax.scan(step, cell.init_carry(), cell.embed(params, seq.x))
+        seq, carry, out = run(params, key, variant)
         last = seq.length - 1
         y = carry.y[last]
         gates = [y[C + i * B:C + (i + 1) * B].mean() for i in range(3)] if gates_fed_back else [jnp.nan] * 3
@@ -130,18 +154,12 @@ def gate_trace(row: Row, trials: int = 4, sequences: int = 30_000, points: int =
         keys = jax.random.split(jax.random.fold_in(key, 0x6A7E), probes)
         return jax.vmap(at_end, (None, 0, None))(params, keys, variant).mean(0)
 
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, 0, trials), jnp.arange(trials))
-    chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
-    every = max(1, -(-sequences // points // row.chunk))
     names = ("input", "output", "forget")
     lines = [f"{row.label}: trials 0-{trials - 1}; at the last step of {probes} fresh sequences: mean absolute "
              "error, mean |s|, mean |cell output|, mean gate activations; then the largest |peephole weight|",
              "| sequences | trial | error | abs(s) | abs(cell output) | input gate | output gate | forget gate | "
              + " | ".join(f"max abs(peephole {n})" for n in names) + " | done |", "|---" * 12 + "|"]
-    for i in range(1, points + 1):
-        for _ in range(every):
-            state = chunk(state)
-        stats = np.asarray(look(state.params, state.key, state.variant))
+    for state, stats in _snapshots(row, trials, 0, sequences, points, look):
         peep = np.abs(np.asarray(state.params["w_peep"]))
         for t in range(trials):
             p = [f"{peep[t, g].max():.2f}" if peep.shape[-1] else "–" for g in (0, 1, 2)]
@@ -167,16 +185,11 @@ def state_trace(row: Row, trials: int = 3, sequences: int = 30_000, points: int 
         raise ValueError(f"{row.label}: not a 1997 LSTM with output gates (2a/2b's net has none)")
     if not 1 <= trials <= row.trials or sequences < 1 or points < 1 or probes < 1:
         raise ValueError(f"trials must be 1 to the row's {row.trials}; sequences, points and probes at least 1")
-    train, cell, task = make_train(row), make_cell(arch), row.task
+    run = _run_fresh(row, make_cell(arch))
     C, B, S = arch.n_cells, arch.blocks, arch.block_size
 
     def at_end(params, key, variant):
-        seq = task.sample_variant(key, variant) if task.variants > 1 else task.sample(key)
-        def step(c, d):
-            c, out = cell.step(params, c, d)
-            return c, (c, out)
-
-        _, (carry, out) = jax.lax.scan(step, cell.init_carry(), cell.embed(params, seq.x))
+        seq, carry, out = run(params, key, variant)
         last = jnp.max(jnp.where(seq.mask > 0, jnp.arange(len(seq.mask)), -1))
         y = carry.y[last]
         return jnp.concatenate([out[last], jnp.abs(out[last] - seq.target[last]),
@@ -186,20 +199,14 @@ def state_trace(row: Row, trials: int = 3, sequences: int = 30_000, points: int 
         keys = jax.random.split(jax.random.fold_in(key, 0x57A7), probes)
         return jax.vmap(at_end, (None, 0, None))(params, keys, variant)
 
-    state = jax.jit(jax.vmap(train.init))(trial_keys(row, seed, trials), jnp.arange(trials))
-    chunk, look = jax.jit(train.chunk), jax.jit(jax.vmap(look))
-    every = max(1, -(-sequences // points // row.chunk))
-    K = task.n_out
+    K = row.task.n_out
     fmt = lambda values: " / ".join(f"{v:.2f}" for v in values)
     lines = [f"{row.label}: trials 0-{trials - 1} of seed {seed}; at the last target step of {probes} fresh "
              "sequences: mean absolute error, standard deviation of the outputs, then by block (1 / 2 / …) the "
              "mean |s|, input gate, output gate and the cells' bias weight",
              "| sequences | trial | error | output sd | abs(s) | input gate | output gate | cell bias | done |",
              "|---" * 9 + "|"]
-    for i in range(1, points + 1):
-        for _ in range(every):
-            state = chunk(state)
-        stats = np.asarray(look(state.params, state.key, state.variant))
+    for state, stats in _snapshots(row, trials, seed, sequences, points, look):
         bias = np.asarray(state.params["b_hidden"])[:, :C] if arch.bias_cells else None
         for t in range(trials):
             r = stats[t]
