@@ -223,6 +223,8 @@ def print_made_by(args, table: str) -> None:
 
 def cmd_diagnose(args) -> int:
     """``lstm97/diagnostics.py`` on the rows it looks at (exp 2c's, exp 1's probed row, a comparison row)."""
+    if args.reading is not None and args.what != "states":
+        raise UsageError(f"diagnose {args.what}: --reading applies to diagnose states only")
     if args.what == "gates":
         label = args.options[0] if args.options else ""
         match = [r for r in experiments.rows_of("compare") if r.label == label]
@@ -235,9 +237,13 @@ def cmd_diagnose(args) -> int:
         print_made_by(args, table)
     elif args.what == "states":
         try:
-            _, row = search.parse_row(args.options[0] if args.options else "", experiments.registry())
+            text = args.options[0] if args.options else ""
+            if args.reading is None:
+                _, row = search.parse_row(text, experiments.registry())
+            else:
+                (row,) = search.plan(text, experiments.registry(), only=args.reading).rows
             numbers = [int(a) for a in args.options[1:4]]
-        except (search.SearchError, ValueError) as error:
+        except ValueError as error:                 # SearchError, ReadingError, a number that is not one
             raise UsageError(f"diagnose states: {str(error).splitlines()[0]}") from None
         if len(numbers) > 2 and not 0 <= numbers[2] < 2 ** 63:
             raise UsageError(f"diagnose states: seed must be in [0, 2^63), got {numbers[2]}")

@@ -226,7 +226,10 @@ def build_parser(catalog: Callable[[], Mapping[str, Experiment]]) -> Parser:
     p = command("diagnose", "why a row does not reproduce: exp2 (state drift at the target), exp1 [sequence|step] "
                             "[full] (what exp 1's nets get right while they train), gates \"<comparison row>\" "
                             "[trials] [sequences] (what a gated LSTM's gates do), states \"<experiment> <row>\" "
-                            "[trials] [sequences] [seed] (each block's state and gates in a 1997 LSTM row)")
+                            "[trials] [sequences] [seed] [--reading NAME] (each block's state and gates in a 1997 LSTM "
+                            "row, under the defaults or one reading of its grid)")
     p.add_argument("what", choices=("exp1", "exp2", "gates", "states"))
     p.add_argument("options", nargs="*")
+    p.add_argument("--reading", default=None, metavar="NAME",
+                   help="states: the row under this reading of its grid (as readings --only names it)")
     return parser

@@ -19,6 +19,7 @@ import numpy as np
 from lstm97.cells import SQUASH, LSTM1997
 from lstm97.registry import make_cell
 from lstm97.config import Row
+from lstm97.readings import PAPER
 from lstm97.modern import GatedLSTM
 from lstm97.tasks.exp1 import legal_correct
 from lstm97.train import batch_outputs, make_train, trial_keys
@@ -201,7 +202,8 @@ def state_trace(row: Row, trials: int = 3, sequences: int = 30_000, points: int 
 
     K = row.task.n_out
     fmt = lambda values: " / ".join(f"{v:.2f}" for v in values)
-    lines = [f"{row.label}: trials 0-{trials - 1} of seed {seed}; at the last target step of {probes} fresh "
+    under = f" under the reading {row.reading.name}" if row.reading != PAPER else ""
+    lines = [f"{row.label}{under}: trials 0-{trials - 1} of seed {seed}; at the last target step of {probes} fresh "
              "sequences: mean absolute error, standard deviation of the outputs, then by block (1 / 2 / …) the "
              "mean |s|, input gate, output gate and the cells' bias weight",
              "| sequences | trial | error | output sd | abs(s) | input gate | output gate | cell bias | done |",

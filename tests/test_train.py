@@ -85,6 +85,24 @@ def test_checkpoint_of_another_row_is_ignored(tiny_result, tmp_path):
     assert _numbers(train_row(TINY, seed=0, checkpoint=path)) == _numbers(tiny_result)
 
 
+def test_diagnose_states_reading_traces_the_row_under_that_reading(monkeypatch, capsys):
+    """``diagnose states ROW --reading NAME`` traces the row the search trains under NAME (its fingerprint),
+    with the seed given; without ``--reading``, the paper's row."""
+    import experiments
+    from lstm97 import diagnostics, search
+    from lstm97.__main__ import main
+    from lstm97.engines import fingerprint
+    seen = []
+    monkeypatch.setattr(diagnostics, "state_trace", lambda row, *a, **k: seen.append((row, a, k)) or row.label)
+    assert main(["diagnose", "states", "exp3 3b T=100 N=3", "2", "50", "1", "--reading", "cell_bias_init=zero"]) == 0
+    assert main(["diagnose", "states", "exp3 3b T=100 N=3"]) == 0
+    (wanted,) = search.plan("exp3 3b T=100 N=3", experiments.registry(), only="cell_bias_init=zero").rows
+    (under, numbers, seed), (paper, _, _) = seen
+    assert under.reading.name == "cell_bias_init=zero" and fingerprint(under) == fingerprint(wanted)
+    assert numbers == (2, 50) and seed == {"seed": 1}
+    assert paper.reading.name == "paper" and fingerprint(paper) != fingerprint(wanted)
+
+
 def test_state_trace_shows_each_blocks_gates_from_its_initial_biases():
     """``diagnose states``: 3b's blocks start with input-gate biases −1, −3, −5 and output-gate biases −2, −4,
     −6 (Table 10), so after one sequence each block's gates sit near σ of its bias; |s| and error are in range;
