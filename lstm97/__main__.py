@@ -123,6 +123,24 @@ def cmd_run(args) -> int:
     return 0
 
 
+def describe_programs(job, programs, seed: int) -> str:
+    """``readings --plan``: each program the search would run, and its bound in padded trial-steps."""
+    runs = [p for p in programs if p.readings]
+    reused = [name for p in programs for name in p.reused]
+    plural = lambda n, word: f"{n} {word}{'s' * (n != 1)}"
+    todo = f"{plural(len(runs), 'program')} to train, in this order:" if runs else "nothing to train"
+    lines = [f"{job.name} on seed {seed}, {plural(job.trials, 'trial')} a reading: "
+             f"{plural(len(job.rows), 'reading')}; {todo}"]
+    lines += [f"  {len(p.readings) * p.trials} trials ({', '.join(p.readings)}): at most {p.steps:.2e} trial-steps"
+              for p in runs]
+    if reused:
+        lines.append(f"  finished, reused: {', '.join(reused)}")
+    lines.append(f"left: at most {sum(p.steps for p in runs):.2e} padded trial-steps (every trial to its cap, every "
+                 "sequence at the task's longest length); a trial that meets its rule stops early. Nothing was "
+                 "trained or written.")
+    return "\n".join(lines)
+
+
 def cmd_readings(args) -> int:
     """A paper row under each reading of its experiment's grid (``lstm97/search.py``); every argument is
     checked before anything is written."""
@@ -133,6 +151,9 @@ def cmd_readings(args) -> int:
         search.read_index(out)
     except ValueError as e:                         # SearchError, ReadingError: one line
         raise UsageError(str(e).splitlines()[0]) from None
+    if args.plan:
+        print(describe_programs(job, search.programs(job, out, args.seed), args.seed))
+        return 0
     check_writable(out)
     start = time.time()
     done = search.search(job, out, catalog, seed=args.seed, workers=args.workers or min(os.cpu_count() or 1, 2),

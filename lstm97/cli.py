@@ -222,6 +222,9 @@ def build_parser(catalog: Callable[[], Mapping[str, Experiment]]) -> Parser:
                    help=f"local worker processes (default 2, or 1 on a one-core machine; at most {PROCESSES_MAX})")
     p.add_argument("--quick", action="store_true",
                    help="small budgets, minutes; results under results/quick (see run --quick below)")
+    p.add_argument("--plan", action="store_true",
+                   help="print the programs the search would run and the most trial-steps each can take, then "
+                        "stop: nothing is trained or written")
 
     p = command("diagnose", "why a row does not reproduce: exp2 (state drift at the target), exp1 [sequence|step] "
                             "[full] (what exp 1's nets get right while they train), gates \"<comparison row>\" "

@@ -32,7 +32,7 @@ from lstm97.provenance import provenance
 from lstm97.readings import FIELDS, PAPER, Reading
 from lstm97.report import summarise, trials_frame, with_columns
 from lstm97.runs import collect
-from lstm97.sweep import finished, run_sweep
+from lstm97.sweep import batches, finished, load_job, most_steps, run_sweep
 
 FOLDER = "readings"               # <out>/readings (files.tables_folder(out, "readings", 0))
 INDEX = "runs.json"
@@ -199,6 +199,27 @@ def search(job: Plan, out: Path, catalog: Catalog, seed: int = SEARCH_SEED, work
     add_to_index(out, entry)        # again: a search into the same folder meanwhile may have written it without
     write_tables(out, catalog, command)
     return Done(len(records) - reused, reused)
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program a search would run (``sweep.batches``, packed as ``search`` packs them)."""
+    readings: tuple[str, ...]       # those it trains
+    reused: tuple[str, ...]         # those of its batch whose job is finished for the seed (a run reuses them)
+    trials: int                     # trials of each reading
+    steps: int                      # padded trial-steps at most: every lane until the program's longest trial may stop
+
+
+def programs(job: Plan, out: Path, seed: int = SEARCH_SEED) -> list[Program]:
+    """What ``search(job, out, seed=seed)`` would do, batch by batch in its order (a batch whose jobs are all
+    finished trains nothing), without training or writing anything."""
+    made = []
+    for group in batches(list(job.rows), "wide", job.trials):
+        todo = [row for row in group if load_job(out, row, seed, job.trials) is None]
+        steps = max((most_steps(row, 1) for row in todo), default=0) * job.trials * len(todo)
+        made.append(Program(tuple(row.reading.name for row in todo),
+                            tuple(row.reading.name for row in group if row not in todo), job.trials, steps))
+    return made
 
 
 # ---- the table ---------------------------------------------------------------------------------------------

@@ -130,6 +130,25 @@ def test_a_killed_search_resumes_job_by_job(searched):
     assert len(list((out / "exp3" / "jobs").glob("*.json"))) == 2
 
 
+def test_plan_says_what_a_search_would_train_and_writes_nothing(searched, capsys):
+    """``--plan`` after the quick search: its two finished readings are reused, the third is the one program
+    left, bounded by trials × the most sequences its rule allows × the task's longest sequence; the results
+    folder is untouched."""
+    out, job, _, _ = searched
+    before = snapshot(out)
+    assert main(["readings", ROW, "--quick", "--trials", "1", "--out", str(out), "--plan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    third = job.grid[2]
+    bound = third.criterion.most_sequences(third.cap) * third.task.max_len
+    assert lines[0] == f"{ROW} on seed 1, 1 trial a reading: 3 readings; 1 program to train, in this order:"
+    assert lines[1] == f"  1 trials (cell_bias_init=zero): at most {bound:.2e} trial-steps"
+    assert lines[2].startswith("  finished, reused: ") and set(lines[2].split(": ")[1].split(", ")) == set(PAIR)
+    assert lines[3].startswith(f"left: at most {bound:.2e} padded trial-steps")
+    assert snapshot(out) == before
+    assert main(["readings", ROW, "--quick", "--trials", "1", "--out", str(out), "--plan", "--seed", "7"]) == 0
+    assert "finished, reused" not in capsys.readouterr().out          # another seed has no finished job
+
+
 # ---- the table accumulates rows and seeds (a stand-in trainer: the bookkeeping, not the numbers) ------------
 
 def fake_train_row(row, seed, trials, **_):
