@@ -215,10 +215,12 @@ def programs(job: Plan, out: Path, seed: int = SEARCH_SEED) -> list[Program]:
     finished trains nothing), without training or writing anything."""
     made = []
     for group in batches(list(job.rows), "wide", job.trials):
-        todo = [row for row in group if load_job(out, row, seed, job.trials) is None]
+        done = [load_job(out, row, seed, job.trials) is not None for row in group]
+        todo = [row for row, finished_ in zip(group, done) if not finished_]
         steps = max((most_steps(row, 1) for row in todo), default=0) * job.trials * len(todo)
         made.append(Program(tuple(row.reading.name for row in todo),
-                            tuple(row.reading.name for row in group if row not in todo), job.trials, steps))
+                            tuple(row.reading.name for row, finished_ in zip(group, done) if finished_),
+                            job.trials, steps))
     return made
 
 
