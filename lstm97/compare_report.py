@@ -42,10 +42,11 @@ def _split(summary: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_grid(summary: pd.DataFrame) -> pd.DataFrame:
     """One line per finished (paper row, cell): the learning rate with the most successes (then the fewest
-    mean sequences), with its numbers."""
+    mean sequences), with its numbers; ``rates`` counts the rates tried."""
     frame = _split(summary)
-    finished = frame.groupby(["paper_row", "cell_kind"], sort=False)["trials"].transform(lambda t: (t > 0).all())
-    frame = frame[finished.astype(bool)]
+    groups = frame.groupby(["paper_row", "cell_kind"], sort=False)
+    finished = groups["trials"].transform(lambda t: (t > 0).all())
+    frame = frame.assign(rates=groups["factor"].transform("nunique"))[finished.astype(bool)]
     frame = frame.sort_values(["successes", "mean_sequences"], ascending=[False, True], na_position="last")
     best = frame.groupby(["paper_row", "cell_kind"], sort=False).head(1)
     return best.sort_values(["paper_row", "cell_kind"])
@@ -56,8 +57,12 @@ def _rate(r) -> str:
 
 
 def _cell_text(r) -> str:
+    """k/n with its interval, the best rate (none is best where every rate tried got 0; a line that is not
+    ``comparison_grid``'s is one rate's), the median sequences."""
     median = "" if pd.isna(r.median_sequences) else f", {r.median_sequences:,.0f}"
-    return f"{_rate(r)} ({r.factor}){median}"
+    rates = getattr(r, "rates", 1)
+    rate = f"none of {rates} rates" if r.successes == 0 and rates > 1 else r.factor
+    return f"{_rate(r)} ({rate}){median}"
 
 
 def differences(grid: pd.DataFrame, cells: tuple[str, ...]) -> pd.DataFrame:
@@ -241,7 +246,8 @@ def comparison_page(summary: pd.DataFrame, meta: dict, cerg_folder: Path | None 
              f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` (each job's own commit "
              "is in `jobs/`). Each cell of the grid: successes at the best of the learning rates tried (the row's "
              "rate × 0.1, 0.3, 1, 3; on the long rows, T = 1000 or q ≥ 500, the one factor that was best for that "
-             "cell on the same task's shorter rows; the best in brackets) with the exact 95 % interval, then the "
+             "cell on the same task's shorter rows; the best in brackets, or \"none of 4 rates\" where every rate got "
+             "0) with the exact 95 % interval, then the "
              "median sequences to success. Every rate's line is in `summary.md`. Every net trains under the paper "
              "row's protocol: online SGD with one sequence per update, the row's stopping rule, cap (3× the "
              "paper's mean) and test, 10 trials, under the reading that is the row's answer in the paper's tables "

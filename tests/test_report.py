@@ -122,6 +122,8 @@ def test_the_comparison_page_compares_finished_pairs_only(tmp_path):
     assert set(grid["cell_kind"]) == {"lstm1997", "gru", "forget_lstm", "lstm1997 [full gradient]",
                                       "lstm1997 [no input-gate bias]", "forget_lstm [forget bias 5]"}
     assert grid.set_index("cell_kind").loc["lstm1997", "factor"] == "lr x1"      # the best rate
+    zero = _compare_summary([(f"exp4 T=100 | gru | lr x{f}", 0, 10, nan) for f in (0.1, 1)])
+    assert "0/10 [0–31%] (none of 2 rates) |" in comparison_page(zero, {})       # no rate is best at 0 of 10
     trials = pd.DataFrame({"row": ["standard LSTM"] * 10 + ["LSTM with forget gates"] * 10,
                            "outcome": ["rest"] * 10 + ["perfect"] * 6 + ["rest"] * 4})
     (tmp_path / "cerg").mkdir()
