@@ -56,7 +56,8 @@ FIELDS = {f.name: f for f in (
           "start at 0, zero: every hidden-to-hidden weight does (evidence.md sec. 2: the gates' ~0.5 activations "
           "through random weights drift s by ~0.1 a step, |s| at the target 4.5 at q = 100 and 47 at q = 1000 "
           "before training, 0.6 and 1.6 with zero recurrent weights; exp 5's random gate biases: 3.2, 2.3 with "
-          "zero recurrent weights; Table 10/11 give exps 4 and 5 U[-0.1, 0.1] alike)", ("exp2c", "exp4", "exp5")),
+          "zero recurrent weights; Table 10/11 give exps 4-6 U[-0.1, 0.1] alike; 6b's failed nets shut a block whose "
+          "|s| sits at 8-17, docs/deviations.md)", ("exp2c", "exp4", "exp5", "exp6")),
     Field("exp1_target", "next", ("next", "legal"), "inference",
           "D7; spec sec. 2: the paper does not say whether the training target is the actual next symbol "
           "(one-hot, the default) or every symbol the grammar allows next (legal: a 1 on each legal successor, "

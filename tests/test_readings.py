@@ -151,11 +151,11 @@ def test_recurrent_init_zeroes_only_the_named_hidden_weights_and_keeps_every_oth
     assert fingerprint(zeroed) != fingerprint(paper) and zeroed.reading.name == "recurrent_init=zero"
 
 
-def test_recurrent_init_reaches_exps_4_and_5_and_their_paper_rows_keep_their_committed_jobs():
-    """Table 10/11 draw every exp-4/5 weight from U[-0.1, 0.1]; recurrent_init (a drift remedy, evidence.md
+def test_recurrent_init_reaches_exps_4_to_6_and_their_paper_rows_keep_their_committed_jobs():
+    """Table 10/11 draw every exp-4/5/6 weight from U[-0.1, 0.1]; recurrent_init (a drift remedy, evidence.md
     sec. 3) applies there too: the rows built under it carry it in the net, and the paper's rows are the
     committed seed-0 jobs still (their fingerprints unchanged)."""
-    for name in ("exp4", "exp5"):
+    for name in ("exp4", "exp5", "exp6"):
         paper = {r.label: r for r in rows_of(name) if r.reading == PAPER and not r.pilot}
         zeroed = {r.label: r for r in get(name).rows_under(Reading.of(recurrent_init="zero"))}
         assert set(zeroed) == set(paper)
