@@ -30,6 +30,7 @@ pass through ``stop_gradient``: errors reach the past only through the states.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -67,6 +68,8 @@ class GatedLSTM:
     truncated: bool = True
     symbolic: bool = False
     shortcut: bool = False                    # inputs also feed the outputs directly (Gers et al. 2000's CERG net)
+    # fields that only init_params reads: rows differing in them alone share one compiled program
+    INIT_ONLY: ClassVar[tuple[str, ...]] = ("init_scale", "forget_bias", "in_gate_bias", "out_gate_bias")
 
     def __post_init__(self):
         if self.recurrent not in ("all", "cells"):

@@ -97,3 +97,20 @@ def test_a_wide_batch_holds_no_row_that_may_run_over_a_third_longer_than_its_sho
     assert sorted([r.label for r in b] for b in batches([WIDE[1], BASE, shares, WIDE[2]], "wide")) == sorted([
         [BASE.label, shares.label, WIDE[2].label], [WIDE[1].label]])
     assert LONGEST_PADDED == 4 / 3
+
+
+def test_forget_gate_rows_differing_in_their_forget_bias_share_one_program_and_keep_their_numbers():
+    """The forget-gate bias is read by ``init_params`` alone (``GatedLSTM.INIT_ONLY``): the comparison's +5
+    variant trains beside its cell's four rates, each trial as its row alone would."""
+    from experiments.compare import ROWS
+    from lstm97.modern import forget_gate_lstm
+    cell = replace(BASE, label="wide forget +1", arch=forget_gate_lstm(BASE.arch), engine="auto", cap=200)
+    rows = [cell, replace(cell, label="wide forget +5", learning_rate=1.0, arch=replace(cell.arch, forget_bias=5.0))]
+    assert len({wide_key(r) for r in rows}) == 1
+    assert wide_key(replace(cell, arch=replace(cell.arch, peepholes=True))) != wide_key(cell)
+    packed = train_rows(rows, seed=0)
+    for row, numbers in zip(rows, packed):
+        assert _numbers(numbers) == _numbers(train_row(row, seed=0)), row.label
+    variant = next(r for r in ROWS if r.label == "exp5 T=100 n_seq=140 | forget_lstm [forget bias 5] | lr x1")
+    rates = [r for r in ROWS if r.label.startswith("exp5 T=100 n_seq=140 | forget_lstm | lr x")]
+    assert len(rates) == 4 and {wide_key(r) for r in rates} == {wide_key(variant)}
