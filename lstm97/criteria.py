@@ -175,7 +175,8 @@ class FrozenTest(Checked):
     ``Row.chunk`` training sequences) in batches of ``batch`` fresh sequences, and stopped at the first batch
     with a wrong sequence; "sequences to success" is the number of training sequences presented before the test
     that passed. ``learned_at`` (for comparison, as ``Streak``'s): the start of the first run of
-    ``size``/10 correct training sequences."""
+    ``size``/10 correct training sequences. A trial that has passed is not tested again: its success is
+    final, and in a batch of trials its test would hold every other trial's check to all ``size`` sequences."""
 
     size: int = 10_000
     batch: int = 50
@@ -196,7 +197,7 @@ class FrozenTest(Checked):
             correct, _ = jax.vmap(lambda out, seq: judge(out, seq, task.threshold))(outputs_of(batch), batch)
             return i + 1, ok & correct.all()
 
-        _, passed = jax.lax.while_loop(more, test, (jnp.int32(0), jnp.bool_(True)))
+        _, passed = jax.lax.while_loop(more, test, (jnp.int32(0), state.success_at < 0))
         return state._replace(success_at=jnp.where(passed & (state.success_at < 0), seqs, state.success_at))
 
 

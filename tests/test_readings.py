@@ -108,6 +108,23 @@ def test_the_frozen_test_passes_a_net_right_on_every_sequence_and_fails_one_wron
     assert int(failed.success_at) == -1
 
 
+def test_the_frozen_test_is_not_run_again_for_a_trial_that_has_passed():
+    """Success is final (Sec. 5.2: "after training"); a trial that passed keeps its count and costs no test."""
+    task, rule = _exp2c(), FrozenTest(size=1000, batch=50)
+    batches = []
+
+    def right(batch):
+        jax.debug.callback(lambda: batches.append(1))
+        return batch.target
+    passed = rule.check(rule.init(), right, task, jax.random.PRNGKey(0), 0, jnp.int32(700))
+    jax.effects_barrier()
+    assert int(passed.success_at) == 700 and len(batches) == 1000 // 50
+    batches.clear()
+    again = rule.check(passed, right, task, jax.random.PRNGKey(1), 0, jnp.int32(750))
+    jax.effects_barrier()
+    assert int(again.success_at) == 700 and not batches
+
+
 def test_the_fixed_test_set_is_drawn_once_and_the_fresh_one_at_every_check():
     task = make_task("exp3a", T=20, N=3)
     seen = []
