@@ -26,8 +26,10 @@ class Criterion:
     """A stopping and success rule: ``init() -> state`` (a NamedTuple with ``success_at`` and ``learned_at``,
     -1 while none), ``update(state, seqs, correct, error)`` after every training sequence, ``failed(state,
     seqs, cap)``, ``most_sequences(cap)``; and, where ``checks``, ``check(state, outputs_of, task, key,
-    variant, seqs)`` on test sets after every chunk (the default: no check)."""
+    variant, seqs)`` on test sets after every chunk (the default: no check). ``checks_alone``: the trainer
+    checks the trials of a batch one after another, not side by side (a test of varying length)."""
     checks: ClassVar[bool] = False
+    checks_alone: ClassVar[bool] = False
 
     def check(self, state, outputs_of, task, key: jax.Array, variant, seqs: jax.Array):
         return state
@@ -175,9 +177,12 @@ class FrozenTest(Checked):
     ``Row.chunk`` training sequences) in batches of ``batch`` fresh sequences, and stopped at the first batch
     with a wrong sequence; "sequences to success" is the number of training sequences presented before the test
     that passed. ``learned_at`` (for comparison, as ``Streak``'s): the start of the first run of
-    ``size``/10 correct training sequences. A trial that has passed is not tested again: its success is
-    final, and in a batch of trials its test would hold every other trial's check to all ``size`` sequences."""
+    ``size``/10 correct training sequences. A trial that has passed is not tested again: its success is final.
+    The trials of a batch are tested one after another (``checks_alone``): side by side, every trial's test
+    would run as long as the one that passes most batches, and nets that are nearly right can pass thousands
+    of sequences before their first wrong one."""
 
+    checks_alone: ClassVar[bool] = True
     size: int = 10_000
     batch: int = 50
 

@@ -154,7 +154,8 @@ def make_train(row: Row, rate_in_state: bool = False, members: tuple[Row, ...] =
         return jax.vmap(settle)(state, keys, seqs, params, opt_state, loss, outputs), None
 
     def check(state: TrialState) -> TrialState:
-        """Criteria judged on test sets (exps 1 and 3) look at every trial after each chunk."""
+        """Criteria judged on test sets (exps 1-3) look at every trial after each chunk; a trial that is done
+        keeps its state."""
         key = jax.random.fold_in(state.key, CHECK_STREAM)
         crit = criterion.check(state.crit, batch_outputs(cell, state.params), task, key, state.variant,
                                state.seqs)
@@ -163,7 +164,11 @@ def make_train(row: Row, rate_in_state: bool = False, members: tuple[Row, ...] =
 
     def chunk(state: TrialState) -> TrialState:
         state = jax.lax.scan(present, state, None, length=row.chunk)[0]
-        return jax.vmap(check)(state) if criterion.checks else state
+        if not criterion.checks:
+            return state
+        if criterion.checks_alone:                   # one trial after another: a done one costs nothing
+            return jax.lax.map(lambda one: jax.lax.cond(one.done, lambda s: s, check, one), state)
+        return jax.vmap(check)(state)
 
     return Train(init, chunk)
 

@@ -3,8 +3,9 @@ revised defaults (decisions 4, 9, 13, 14) as the paper's rows and the old readin
 every committed result still loads."""
 import importlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from lstm97 import criteria
+from lstm97.config import Row
 from lstm97.criteria import FrozenTest
 from lstm97.engines import fingerprint
 import experiments
@@ -123,6 +125,23 @@ def test_the_frozen_test_is_not_run_again_for_a_trial_that_has_passed():
     again = rule.check(passed, right, task, jax.random.PRNGKey(1), 0, jnp.int32(750))
     jax.effects_barrier()
     assert int(again.success_at) == 700 and not batches
+
+
+@dataclass(frozen=True)
+class _SideBySide(FrozenTest):
+    checks_alone: ClassVar[bool] = False
+
+
+def test_trials_frozen_tested_one_after_another_have_the_numbers_of_trials_tested_side_by_side():
+    """The trainer tests each trial alone (a done one not at all): the same numbers as a batched test."""
+    from lstm97.nets import lstm_2ab
+    from lstm97.train import train_row
+    from tests.test_train import _numbers
+    row = Row("exp2", "frozen", "exp2a", make_task("exp2a", p=10), lstm_2ab(10), 1.0, trials=6, cap=5000,
+              criterion=FrozenTest(2000), chunk=50)
+    alone, side = train_row(row), train_row(replace(row, criterion=_SideBySide(2000)))
+    assert 0 < sum(t["success"] for t in alone) < len(alone)          # trials that pass and trials that fail
+    assert _numbers(alone) == _numbers(side)
 
 
 def test_the_fixed_test_set_is_drawn_once_and_the_fresh_one_at_every_check():
