@@ -91,6 +91,9 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_numbers(tmp_path, r
     assert proc.wait(timeout=300) == 0, proc.log.read_text()
     assert _numbers(tmp_path) == reference
     assert not list(tmp_path.rglob("*.ckpt.npz"))                              # finished jobs drop them
+    for row in LONG:                              # a job's time counts the runs before its resume too
+        record = json.loads(job_path(tmp_path, row, 0).read_text())
+        assert record["wall_s"] >= max(t["wall_s"] for t in record["trials"])
 
 
 def test_corrupt_truncated_or_foreign_result_files_are_reported_and_redone(tmp_path, reference, capsys):
