@@ -138,7 +138,7 @@ def run_jobs(rows: list[Job], out: Path, seed: int, trials: int, position: int =
     results = trainer.train(rows, pack, **options)
     bar.close()
     # a resumed batch's trials count the time before the checkpoint too (``train._train``): so does the file
-    wall = round(max([time.time() - start] + [t.get("wall_s", 0.0) for ts in results for t in ts]), 2)
+    wall = round(max([time.time() - start] + [t.get("wall_s", 0.0) for ts in results for t in ts]), 3)
     records = []
     for row, trial_dicts in zip(rows, results):
         record = {"schema": store.SCHEMA, "job": row.job, "label": row.label, "fingerprint": identity(row, trials),

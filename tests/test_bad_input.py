@@ -66,7 +66,7 @@ CASES = {
     "diagnose states seed 2^63": (["diagnose", "states", "exp4 T=100", "1", "10", TOO_BIG_SEED], {}, "2^63", False),
     "diagnose states unknown reading": (["diagnose", "states", "exp4 T=100", "--reading", "cap=7x"], {}, "cap", False),
     "diagnose states reading off grid": (["diagnose", "states", "exp6 6b", "--reading",
-                                          "recurrent_init=gates_zero,cap=10x"], {}, "not in the grid", False),
+                                          "recurrent_init=zero,cap=10x"], {}, "not in the grid", False),
     "diagnose gates --reading": (["diagnose", "gates", "x", "--reading", "cap=10x"], {}, "states only", False),
     # the command line's own numbers
     "--n 1e11": (["sample", "exp4", "--n", "100000000000"], {}, "at most 1,000,000", True),
